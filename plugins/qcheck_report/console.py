@@ -1,0 +1,57 @@
+"""The console report: rich, grouped per model, ordered by location, colour by severity."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from qcheck import Report
+from qcheck.findings import Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _facts_line(facts: Mapping[str, object]) -> str | None:
+    parts = []
+    if "scheme" in facts:
+        parts.append(f"scheme {facts['scheme']}")
+    io = facts.get("io")
+    if isinstance(io, Mapping):
+        ins = ", ".join(str(x) for x in io.get("inputs", []))  # type: ignore[union-attr]
+        outs = ", ".join(str(x) for x in io.get("outputs", []))  # type: ignore[union-attr]
+        parts.append(f"I/O {ins} -> {outs}")
+    fops = facts.get("float_ops")
+    if isinstance(fops, list) and fops:
+        parts.append(f"{len(fops)} float op(s)")
+    return " · ".join(parts) if parts else None
+
+
+def render(reports: Sequence[Report], out: TextIO) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    tty = out.isatty() if hasattr(out, "isatty") else False
+    console = Console(file=out, force_terminal=tty, no_color=(not tty) or "NO_COLOR" in os.environ,
+                      highlight=False, width=None if tty else 200, soft_wrap=not tty)
+    totals = dict.fromkeys(Severity, 0)
+    for r in reports:
+        console.print(f"[bold]{escape(r.path)}[/bold]")
+        if r.error is not None:
+            console.print(f"  [bold red]error[/bold red]: {escape(r.error)}")
+            continue
+        line = _facts_line(r.facts)
+        if line:
+            console.print(f"  {escape(line)}")
+        for f in r.findings:
+            style = _STYLE[f.severity]
+            console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {escape(str(f.location))}: {escape(f.message)} [dim]\\[{f.rule}][/dim]")
+            if f.fix:
+                console.print(f"      [dim]fix: {escape(f.fix)}[/dim]")
+            totals[f.severity] += 1
+        if not r.findings:
+            console.print("  [green]no findings[/green]")
+    unreadable = sum(1 for r in reports if r.error is not None)
+    parts = [f"{totals[Severity.ERROR]} error(s)", f"{totals[Severity.WARNING]} warning(s)", f"{totals[Severity.INFO]} info"]
+    tail = f", {unreadable} unreadable" if unreadable else ""
+    console.print(f"[bold]{len(reports)} model(s): {', '.join(parts)}{tail}[/bold]")

@@ -1,0 +1,56 @@
+"""The JSON report: versioned; fields keep their meaning once published."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+from qcheck import Report, __version__
+from qcheck.findings import Finding
+from qcheck.reporting import JSON_SCHEMA_VERSION as SCHEMA_VERSION
+
+
+def _clean(value: object) -> object:
+    """JSON has no NaN or infinity: write them as strings rather than emit invalid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def finding_json(f: Finding) -> dict[str, object]:
+    loc = f.location
+    location = {k: getattr(loc, k) for k in ("subgraph", "operator", "opcode", "tensor", "tensor_name") if getattr(loc, k) is not None}
+    return {
+        "code": f.code,
+        "rule": f.rule,
+        "severity": str(f.severity),
+        "message": f.message,
+        "location": location,
+        "fix": f.fix,
+        "details": dict(f.details),
+        "fingerprint": f.fingerprint,
+    }
+
+
+def report_json(r: Report) -> dict[str, object]:
+    entry: dict[str, object] = {"path": r.path}
+    if r.error is not None:
+        entry["error"] = r.error
+    entry.update(r.facts)
+    entry["findings"] = [finding_json(f) for f in r.findings]
+    entry["summary"] = r.summary
+    if r.stats:
+        entry["stats"] = dict(r.stats)
+    return entry
+
+
+def render(reports: Sequence[Report], out: TextIO) -> None:
+    data = {"schema_version": SCHEMA_VERSION, "qcheck": __version__, "models": [report_json(r) for r in reports]}
+    json.dump(_clean(data), out, indent=2)
+    out.write("\n")

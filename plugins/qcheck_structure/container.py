@@ -1,0 +1,275 @@
+"""Container rules: the FlatBuffer's own consistency (version, buffers, indices, operator codes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qcheck import Context, Location, Model, Severity, Violation, rule
+from qcheck.schema import BUILTIN_OPERATORS, ELEMENT_BITS, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION
+from qcheck_structure._where import at_op, at_tensor
+
+
+@rule("QC001", "unsupported-schema-version")
+def unsupported_schema_version(model: Model, ctx: Context) -> Iterator[Violation]:
+    """Model.version is not the schema version the runtime accepts (3).
+
+    ## What it checks
+    The `version` field of the root `Model` table.
+
+    ## Why it matters
+    The interpreter refuses any other value ("Model provided is schema version %d not equal to
+    supported version 3"), so the file will not load anywhere.
+
+    ## How to fix
+    Re-export the model with a current converter.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`; `schema.fbs` (TFLITE_SCHEMA_VERSION = 3)
+    """
+    if model.version != SCHEMA_VERSION:
+        yield Violation(Location(), f"schema version is {model.version}, the runtime accepts only {SCHEMA_VERSION}")
+
+
+@rule("QC002", "no-subgraph")
+def no_subgraph(model: Model, ctx: Context) -> Iterator[Violation]:
+    """The model has no subgraph, so there is nothing to run.
+
+    ## What it checks
+    `Model.subgraphs` is empty.
+
+    ## Why it matters
+    The interpreter rejects such a model ("No subgraph in the model").
+
+    ## How to fix
+    The file was cut or produced by a broken exporter; convert the model again.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`
+    """
+    if not model.subgraphs:
+        yield Violation(Location(), "the model has no subgraph")
+
+
+@rule("QC003", "nonempty-sentinel-buffer")
+def nonempty_sentinel_buffer(model: Model, ctx: Context) -> Iterator[Violation]:
+    """`buffers[0]` holds data, but it must be the empty sentinel.
+
+    ## What it checks
+    The first entry of `Model.buffers`.
+
+    ## Why it matters
+    Tensors without data point at buffer 0; if it holds bytes, every activation tensor would be
+    read as a constant filled with them.
+
+    ## How to fix
+    Fix the exporter: buffer 0 is reserved and must stay empty.
+
+    ## References
+    - `schema.fbs`, comment on `Model.buffers`
+    """
+    if model.buffers and model.buffers[0].size:
+        yield Violation(Location(), f"buffers[0] holds {model.buffers[0].size} bytes; it must be empty")
+
+
+@rule("QC004", "buffer-index-out-of-range")
+def buffer_index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A tensor or metadata entry points at a buffer that does not exist.
+
+    ## What it checks
+    `Tensor.buffer` and `Metadata.buffer` against the length of `Model.buffers`.
+
+    ## Why it matters
+    The runtime rejects the model at load time; other tools may read past the table.
+
+    ## How to fix
+    The file is corrupt or was edited by hand; export it again.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc` (ParseTensors)
+    """
+    n = len(model.buffers)
+    for sg, t in model.iter_tensors():
+        if t.buffer >= n:
+            yield Violation(at_tensor(sg, t), f"buffer index {t.buffer} is out of range (the model has {n} buffers)")
+    for name, index in model.metadata.items():
+        if index >= n:
+            yield Violation(Location(), f"metadata {name!r} points at buffer {index}, out of range ({n} buffers)")
+
+
+@rule("QC005", "buffer-size-mismatch")
+def buffer_size_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A constant tensor's byte length differs from its element count times the element size.
+
+    ## What it checks
+    For every tensor with data (dense, fixed-size dtypes): bytes == elements x bits / 8, rounded
+    up for the packed types (INT4, UINT4: 2 per byte; INT2: 4 per byte). Sparse tensors are
+    skipped (their length follows the sparsity metadata).
+
+    ## Why it matters
+    The runtime's verifier rejects such a model; a kernel reading it would run past the data.
+
+    ## How to fix
+    Re-export the model; the data or the shape was truncated or edited.
+
+    ## References
+    - LiteRT `tflite/core/tools/verifier.cc` (VerifyNumericTensorBuffer)
+    """
+    for sg, t in model.iter_tensors():
+        buf = model.buffer_of(t)
+        bits = ELEMENT_BITS.get(t.dtype)
+        if buf is None or buf.size == 0 or bits is None or t.sparsity is not None or any(d < 0 for d in t.shape):
+            continue
+        want = (t.num_elements * bits + 7) // 8
+        if buf.size != want:
+            yield Violation(at_tensor(sg, t), f"{t.dtype} tensor of shape {list(t.shape)} needs {want} bytes, its buffer {t.buffer} holds {buf.size}",
+                            details={"expected_bytes": want, "actual_bytes": buf.size})
+
+
+@rule("QC006", "external-buffer-out-of-range")
+def external_buffer_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A buffer stored outside the FlatBuffer (`offset`/`size`) lies past the end of the file.
+
+    ## What it checks
+    Buffers located by `Buffer.offset` and `Buffer.size` (models over 2 GB) must lie inside the file.
+
+    ## Why it matters
+    The interpreter rejects the model ("specified an out of range offset"); the file was
+    probably truncated, e.g. by an interrupted download.
+
+    ## How to fix
+    Download or export the file again and compare its size.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`; `tflite/core/tools/verifier.cc`
+    """
+    for b in model.buffers:
+        if b.problem:
+            yield Violation(Location(), f"buffer {b.index}: {b.problem}", details={"buffer": b.index})
+
+
+@rule("QC007", "variable-tensor-with-data")
+def variable_tensor_with_data(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A variable tensor (`is_variable`) carries constant data.
+
+    ## What it checks
+    Tensors with `is_variable = true` must not point at a buffer with data or an external buffer.
+
+    ## Why it matters
+    The loader refuses it: "Tensor %d is a variable tensor with buffer or external buffer".
+
+    ## How to fix
+    Initialise state through the graph (e.g. ASSIGN_VARIABLE) rather than through the buffer.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`
+    """
+    for sg, t in model.iter_tensors():
+        if t.is_variable and (model.is_constant(t) or t.external_buffer):
+            yield Violation(at_tensor(sg, t), f"variable tensor has data in buffer {t.buffer}")
+
+
+@rule("QC008", "inconsistent-operator-code")
+def inconsistent_operator_code(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An OperatorCode's two builtin-code fields disagree, or a custom op has no name.
+
+    ## What it checks
+    Writers set `deprecated_builtin_code = builtin_code` below 127 and 127
+    (PLACEHOLDER_FOR_GREATER_OP_CODES) above. A placeholder with a small `builtin_code`, two
+    different small codes, or a CUSTOM op without `custom_code` are inconsistent.
+
+    ## Why it matters
+    Readers that use only one of the fields run a different operator than readers that use
+    both; old runtimes fail with "Op builtin_code out of range: 127".
+
+    ## How to fix
+    Re-export with a current converter or fix the tool that wrote the operator codes.
+
+    ## References
+    - LiteRT `tflite/converter/schema/schema_utils.cc` (GetBuiltinCode),
+      `schema_conversion_utils.cc`; tensorflow/tensorflow#46663
+    """
+    for oc in model.operator_codes:
+        where = Location(opcode=oc.name)
+        dep, new = oc.deprecated_builtin_code, oc.builtin_code
+        if dep == PLACEHOLDER_FOR_GREATER_OP_CODES and new < PLACEHOLDER_FOR_GREATER_OP_CODES:
+            yield Violation(where, f"operator code {oc.index}: deprecated_builtin_code is the placeholder 127 but builtin_code is {new}")
+        elif 0 < new < PLACEHOLDER_FOR_GREATER_OP_CODES and dep != new:
+            yield Violation(where, f"operator code {oc.index}: deprecated_builtin_code {dep} differs from builtin_code {new}")
+        elif new > PLACEHOLDER_FOR_GREATER_OP_CODES and dep != PLACEHOLDER_FOR_GREATER_OP_CODES:
+            yield Violation(where, f"operator code {oc.index}: builtin_code {new} needs deprecated_builtin_code 127, found {dep}")
+        if oc.name == "CUSTOM" and not oc.custom_code:
+            yield Violation(where, f"operator code {oc.index} is CUSTOM without a custom_code")
+
+
+@rule("QC009", "index-out-of-range")
+def index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An operator, subgraph or signature refers to a tensor, operator code or subgraph that does not exist.
+
+    ## What it checks
+    Operator inputs (-1 is allowed: an absent optional input), outputs and intermediates;
+    subgraph inputs and outputs; signature tensor maps; `opcode_index`; the subgraph indices
+    of IF, WHILE, CALL_ONCE and CALL.
+
+    ## Why it matters
+    The runtime rejects the model at load time or reads unrelated memory.
+
+    ## How to fix
+    The file is corrupt or hand-edited; export it again.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`, `tflite/core/tools/verifier.cc`
+    """
+    nsub = len(model.subgraphs)
+    for sg in model.subgraphs:
+        n = len(sg.tensors)
+        for kind, indices in (("input", sg.inputs), ("output", sg.outputs)):
+            for i in indices:
+                if not 0 <= i < n:
+                    yield Violation(Location(sg.index), f"subgraph {kind} tensor index {i} is out of range ({n} tensors)")
+        for op in sg.operators:
+            if op.opcode_index >= len(model.operator_codes):
+                yield Violation(at_op(sg, op), f"opcode_index {op.opcode_index} is out of range ({len(model.operator_codes)} operator codes)")
+            for kind, indices, allow_absent in (("input", op.inputs, True), ("output", op.outputs, False), ("intermediate", op.intermediates, False)):
+                for i in indices:
+                    if not (0 <= i < n or (allow_absent and i == -1)):
+                        yield Violation(at_op(sg, op), f"{kind} tensor index {i} is out of range ({n} tensors)")
+            for key, value in op.options.items():
+                if key.endswith("subgraph_index") or key == "subgraph":
+                    if not 0 <= int(value) < nsub:  # type: ignore[call-overload]
+                        yield Violation(at_op(sg, op), f"{key} {value} is out of range ({nsub} subgraphs)")
+    for sig in model.signature_defs:
+        if not 0 <= sig.subgraph < nsub:
+            yield Violation(Location(), f"signature {sig.key!r} names subgraph {sig.subgraph}, out of range ({nsub} subgraphs)")
+            continue
+        n = len(model.subgraphs[sig.subgraph].tensors)
+        for name, i in (*sig.inputs.items(), *sig.outputs.items()):
+            if not 0 <= i < n:
+                yield Violation(Location(sig.subgraph), f"signature {sig.key!r} maps {name!r} to tensor {i}, out of range ({n} tensors)")
+
+
+@rule("QC010", "unknown-operator", severity=Severity.INFO)
+def unknown_operator(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An operator is custom or newer than qcheck's schema, so no op-specific rule checks it.
+
+    ## What it checks
+    Operator codes that are CUSTOM, or whose builtin code lies beyond the schema qcheck knows
+    (BuiltinOperator 0..{last}).
+
+    ## Why it matters
+    qcheck cannot vouch for the quantization of these ops; the target runtime must provide them
+    (a custom op needs its kernel registered).
+
+    ## How to fix
+    Nothing to fix in the model; check that the deployment runtime provides these ops.
+
+    ## References
+    - `schema.fbs` BuiltinOperator
+    """
+    for oc in model.operator_codes:
+        if oc.name == "CUSTOM":
+            yield Violation(Location(opcode=oc.custom_code or "CUSTOM"), f"custom operator {oc.custom_code!r} (operator code {oc.index}) is not checked by qcheck")
+        elif oc.code >= len(BUILTIN_OPERATORS) or oc.code < 0:
+            yield Violation(Location(opcode=oc.name), f"builtin code {oc.code} is newer than qcheck's schema; its ops are not checked")
+
+
+unknown_operator.check.__doc__ = (unknown_operator.check.__doc__ or "").replace("{last}", str(len(BUILTIN_OPERATORS) - 1))

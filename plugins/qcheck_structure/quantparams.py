@@ -1,0 +1,185 @@
+"""Quantization-parameter rules: each tensor's scale/zero point are well formed, whatever the op."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from qcheck import Context, Model, Violation, rule
+from qcheck.model import BlockwiseQuantization, MultiAxisQuantization
+from qcheck_structure._where import at_tensor
+
+# Storage range of each integer dtype that may carry a zero point.
+_ZP_RANGE = {
+    "INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767), "UINT16": (0, 65535),
+    "INT4": (-8, 7), "UINT4": (0, 15), "INT2": (-2, 1), "INT32": (-(2**31), 2**31 - 1),
+    "INT64": (-(2**63), 2**63 - 1),
+}
+
+
+def _affine(model: Model) -> Iterator[tuple]:  # type: ignore[type-arg]
+    for sg, t in model.iter_tensors():
+        q = t.quantization
+        if q is not None and q.details_type == 0 and (len(q.scale) or len(q.zero_point)):
+            yield sg, t, q
+
+
+@rule("QC020", "scale-zero-point-length-mismatch")
+def scale_zero_point_length_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A tensor has a different number of scales and zero points.
+
+    ## What it checks
+    `len(scale) == len(zero_point)` for every quantized tensor (a missing zero_point counts as 0).
+
+    ## Why it matters
+    The interpreter rejects the model: "QuantizationParam has %d zero_point values and %d scale values".
+
+    ## How to fix
+    Write one zero point per scale (0 for symmetric quantization).
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc` (ParseQuantization)
+    """
+    for sg, t, q in _affine(model):
+        if len(q.scale) != len(q.zero_point):
+            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scale(s) but {len(q.zero_point)} zero point(s)")
+
+
+@rule("QC021", "quantized-dimension-out-of-range")
+def quantized_dimension_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """`quantized_dimension` is not an axis of the tensor.
+
+    ## What it checks
+    `0 <= quantized_dimension < rank` for every quantized tensor of rank >= 1, per-tensor ones
+    included (the loader checks it for them too).
+
+    ## Why it matters
+    The interpreter rejects the model: "quantized_dimension must be in range [0, %d)".
+
+    ## How to fix
+    Set the axis the per-channel scales run along (0 for CONV_2D / FULLY_CONNECTED weights,
+    3 for DEPTHWISE_CONV_2D), or 0 for per-tensor parameters.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`; iree-org/iree#10292
+    """
+    for sg, t, q in _affine(model):
+        rank = len(t.shape)
+        if rank and not 0 <= q.quantized_dimension < rank:
+            yield Violation(at_tensor(sg, t), f"quantized_dimension is {q.quantized_dimension}, outside [0, {rank}) for shape {list(t.shape)}")
+
+
+@rule("QC022", "per-axis-count-mismatch")
+def per_axis_count_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A per-axis tensor's number of scales differs from the size of its quantized dimension.
+
+    ## What it checks
+    `len(scale)` is 1 (per-tensor) or `shape[quantized_dimension]` (per-axis).
+
+    ## Why it matters
+    The interpreter rejects the model: "num_scales must be 1 for per-layer quantization, or %d
+    for per-axis quantization".
+
+    ## How to fix
+    Quantize with one scale per output channel along the right axis, or per-tensor.
+
+    ## References
+    - LiteRT `tflite/core/interpreter_builder.cc`; google-ai-edge/litert-torch#336
+    """
+    for sg, t, q in _affine(model):
+        rank = len(t.shape)
+        if len(q.scale) > 1 and rank and 0 <= q.quantized_dimension < rank and len(q.scale) != t.shape[q.quantized_dimension]:
+            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scales for dimension {q.quantized_dimension} of size {t.shape[q.quantized_dimension]} (shape {list(t.shape)})")
+
+
+@rule("QC023", "invalid-scale")
+def invalid_scale(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A scale is zero, negative, NaN or infinite.
+
+    ## What it checks
+    Every entry of `scale` on every quantized tensor is finite and > 0.
+
+    ## Why it matters
+    The loader does not check this. A zero scale divides by zero when a kernel computes its
+    requantization multiplier; a negative or NaN scale gives garbage or aborts
+    (`QuantizeMultiplier`), often only on some delegates.
+
+    ## How to fix
+    Calibrate with data that exercises the tensor (min == max == 0 gives scale 0), or
+    re-quantize the weights with a channel that is not all zeros.
+
+    ## References
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc`; google-coral/edgetpu#453;
+      tensorflow/tflite-micro#3039
+    """
+    for sg, t, q in _affine(model):
+        bad = ~(np.isfinite(q.scale) & (q.scale > 0))
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            yield Violation(at_tensor(sg, t), f"scale[{idx[0]}] is {q.scale[idx[0]].item()!r} ({idx.size} of {q.scale.size} scales are not finite and > 0)",
+                            details={"indices": idx[:32].tolist()})
+
+
+@rule("QC024", "zero-point-out-of-range")
+def zero_point_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A zero point lies outside the range its tensor's dtype can store.
+
+    ## What it checks
+    int8 [-128, 127], uint8 [0, 255], int16 [-32768, 32767], int4 [-8, 7], uint4 [0, 15],
+    int2 [-2, 1]; float tensors with quantization parameters are skipped here.
+
+    ## Why it matters
+    A zero point that the dtype cannot represent makes `real = scale * (q - zp)` unreachable
+    for part of the range; NNAPI and other delegates reject it ("Invalid Zero Point").
+
+    ## How to fix
+    Recompute the quantization parameters (the converter clamps zero points to the dtype).
+
+    ## References
+    - tensorflow/tensorflow#45847; LiteRT `tflite/tools/optimize/modify_model_interface.cc`
+    """
+    for sg, t, q in _affine(model):
+        lim = _ZP_RANGE.get(t.dtype)
+        if lim is None or not len(q.zero_point):
+            continue
+        bad = (q.zero_point < lim[0]) | (q.zero_point > lim[1])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            yield Violation(at_tensor(sg, t), f"{t.dtype} zero point {int(q.zero_point[i])} (index {i}) is outside [{lim[0]}, {lim[1]}]")
+
+
+@rule("QC025", "invalid-quantization-details")
+def invalid_quantization_details(model: Model, ctx: Context) -> Iterator[Violation]:
+    """Blockwise or multi-axis quantization details refer to missing tensors or impossible blocks.
+
+    ## What it checks
+    For `BlockwiseQuantization` and `MultiAxisQuantization`: the scales tensor index lies in the
+    subgraph, the zero-points index is in range or -1, `block_size >= 0` (and > 0 for
+    blockwise), and each quantized dimension is an axis of the tensor. The loader validates
+    none of this for blockwise quantization.
+
+    ## Why it matters
+    Kernels index the scale tensor with these values; a wrong index reads another tensor.
+
+    ## How to fix
+    Fix the exporter that wrote the details.
+
+    ## References
+    - `schema.fbs` QuantizationDetails; LiteRT `tflite/core/interpreter_builder.cc`
+    """
+    for sg, t in model.iter_tensors():
+        d = t.quantization.details if t.quantization else None
+        if not isinstance(d, (BlockwiseQuantization, MultiAxisQuantization)):
+            continue
+        n, where = len(sg.tensors), at_tensor(sg, t)
+        if not 0 <= d.scales < n:
+            yield Violation(where, f"scales tensor index {d.scales} is out of range ({n} tensors)")
+        if d.zero_points != -1 and not 0 <= d.zero_points < n:
+            yield Violation(where, f"zero_points tensor index {d.zero_points} is out of range ({n} tensors)")
+        if d.block_size < 0 or (isinstance(d, BlockwiseQuantization) and d.block_size == 0):
+            yield Violation(where, f"block_size is {d.block_size}")
+        if isinstance(d, MultiAxisQuantization):
+            bad = [a for a in d.quantized_dimensions if not 0 <= a < len(t.shape)]
+            if not d.quantized_dimensions or bad:
+                yield Violation(where, f"quantized_dimensions {list(d.quantized_dimensions)} are not axes of shape {list(t.shape)}")

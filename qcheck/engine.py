@@ -1,0 +1,105 @@
+"""The verify pipeline: load, gather facts, run the selected rules, sort the findings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qcheck.errors import ModelError, UsageError
+from qcheck.findings import Finding, Location, Severity
+from qcheck.model import Model
+from qcheck.reader import Source, load
+from qcheck.registry import Registry, make_registry
+from qcheck.reporting import Report
+from qcheck.rules import Context, Rule, selected
+
+CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the user chose: rule selection, the expected scheme and per-rule options."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    expect: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
+    """The rules that run: selected by code prefix; non-default rules only when selected."""
+    out = []
+    for r in registry.rules.values():
+        if settings.select is None and not r.default:
+            continue
+        if selected(r.code, settings.select, settings.ignore):
+            out.append(r)
+    return out
+
+
+def check_settings(registry: Registry, settings: Settings) -> None:
+    """Reject selectors that match no rule and unknown --expect names (exit 2, like ruff)."""
+    for prefix in (*(settings.select or ()), *settings.ignore):
+        if not any(c.startswith(prefix) for c in registry.rules) and prefix != CRASH_CODE:
+            raise UsageError(f"rule selector {prefix!r} matches no rule (see 'qcheck rules')")
+    if settings.expect is not None and settings.expect not in registry.expectations:
+        names = ", ".join(sorted(registry.expectations)) or "none registered"
+        raise UsageError(f"unknown --expect {settings.expect!r} (choose from: {names})")
+
+
+def model_facts(registry: Registry, model: Model) -> dict[str, object]:
+    facts: dict[str, object] = {}
+    # pluggy returns results last-registered first; updating in that order lets the first win.
+    for result in registry.pm.hook.qcheck_model_facts(model=model):
+        if result:
+            facts.update(result)
+    return facts
+
+
+def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding]:
+    findings = []
+    for r in rules:
+        try:
+            for v in r.check(model, ctx):
+                findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix, v.details))
+        except Exception as e:  # a broken rule must not stop the others
+            findings.append(
+                Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())
+            )
+    findings.sort(key=lambda f: (f.location.sort_key(), f.code))
+    return findings
+
+
+def verify_model(model: Model, registry: Registry, settings: Settings, path: str = "<bytes>") -> Report:
+    facts = model_facts(registry, model)
+    ctx = Context(facts=facts, expect=settings.expect, options=settings.options)
+    findings = run_rules(model, active_rules(registry, settings), ctx)
+    stats = {
+        "bytes": model.file_size,
+        "subgraphs": len(model.subgraphs),
+        "tensors": sum(len(s.tensors) for s in model.subgraphs),
+        "operators": sum(len(s.operators) for s in model.subgraphs),
+    }
+    return Report(path=path, findings=tuple(findings), facts=facts, stats=stats)
+
+
+def verify(source: Source, *, registry: Registry | None = None, settings: Settings | None = None, **kw: Any) -> Report:
+    """Verify one model (a path or bytes). Raises ModelError when it cannot be read."""
+    registry = registry or make_registry()
+    settings = settings or Settings(**kw)
+    check_settings(registry, settings)
+    path = "<bytes>" if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
+    return verify_model(load(source), registry, settings, path)
+
+
+def verify_paths(paths: Sequence[str], registry: Registry, settings: Settings) -> list[Report]:
+    """Verify many files; an unreadable one gets a report with `error` and the rest go on."""
+    reports = []
+    for p in paths:
+        try:
+            reports.append(verify_model(load(p), registry, settings, p))
+        except ModelError as e:
+            reports.append(Report(path=p, error=str(e)))
+    return reports

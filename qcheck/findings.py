@@ -1,0 +1,100 @@
+"""Findings: what rules report, as typed frozen values."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that `--fail-on` can compare."""
+
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (choose error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding is: any of subgraph, operator and tensor (None where it does not apply)."""
+
+    subgraph: int | None = None
+    operator: int | None = None
+    opcode: str | None = None
+    tensor: int | None = None
+    tensor_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """An index-free identity (names, not positions) for baselines and ignores."""
+        parts = [f"sg{self.subgraph}" if self.subgraph is not None else "model"]
+        if self.opcode:
+            parts.append(self.opcode)
+        if self.tensor_name is not None:
+            parts.append(self.tensor_name)
+        elif self.tensor is not None:
+            parts.append(f"t{self.tensor}")
+        return "/".join(parts)
+
+    def sort_key(self) -> tuple[int, int, int]:
+        return (
+            -1 if self.subgraph is None else self.subgraph,
+            -1 if self.operator is None else self.operator,
+            -1 if self.tensor is None else self.tensor,
+        )
+
+    def __str__(self) -> str:
+        parts = []
+        if self.subgraph is not None:
+            parts.append(f"subgraph {self.subgraph}")
+        if self.operator is not None:
+            parts.append(f"op {self.operator} {self.opcode or ''}".rstrip())
+        elif self.opcode:
+            parts.append(self.opcode)
+        if self.tensor is not None:
+            name = f" '{self.tensor_name}'" if self.tensor_name else ""
+            parts.append(f"tensor {self.tensor}{name}")
+        return " > ".join(parts) or "model"
+
+
+MODEL = Location()
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule yields: where, a one-sentence message with the actual values, a fix hint."""
+
+    where: Location
+    message: str
+    fix: str | None = None
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation stamped with its rule's identity and severity: what reports carry."""
+
+    code: str
+    rule: str
+    severity: Severity
+    message: str
+    location: Location
+    fix: str | None = None
+    details: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across re-conversions: code and index-free location only."""
+        return hashlib.sha256(f"{self.code}|{self.location.key}".encode()).hexdigest()[:16]

@@ -1,0 +1,34 @@
+"""Atomic file output: a temp file in the target folder, then a rename, so no half-written file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from qcheck.errors import UsageError
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
+    """Write `data` to `path` all at once or not at all; OSError becomes a one-line UsageError."""
+    target = Path(path)
+    if not overwrite and target.exists():
+        raise UsageError(f"{target} exists (use --force to replace it)")
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as e:
+        raise UsageError(f"cannot write {target}: {e.strerror or e}") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -1,0 +1,59 @@
+"""Text for `qcheck rules`, `qcheck rule CODE` and `qcheck plugins`, generated from the registry."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from qcheck.registry import Registry
+from qcheck.rules import Rule
+
+
+def listing(registry: Registry, fmt: str) -> str:
+    rules = list(registry.rules.values())
+    if fmt == "json":
+        data = [
+            {"code": r.code, "name": r.name, "severity": str(r.severity), "default": r.default,
+             "summary": r.summary, "plugin": registry.owner.get(f"rule:{r.code}")}
+            for r in rules
+        ]
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "markdown":
+        lines = ["| code | name | severity | summary |", "|---|---|---|---|"]
+        lines += [f"| {r.code} | `{r.name}` | {r.severity} | {r.summary} |" for r in rules]
+        return "\n".join(lines) + "\n"
+    width = max((len(r.name) for r in rules), default=4)
+    lines = [f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}" + ("" if r.default else "  (opt-in)") for r in rules]
+    if registry.expectations:
+        lines += ["", "--expect names:"]
+        lines += [f"  {e.name:<14} {e.summary}" for e in registry.expectations.values()]
+    return "\n".join(lines) + "\n"
+
+
+def render_doc(rule: Rule, registry: Registry) -> str:
+    header = f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity}. Plugin: {registry.owner.get(f'rule:{rule.code}')}.\n\n"
+    text = header + rule.doc + "\n"
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+        return ""
+    return text
+
+
+def plugins_listing(registry: Registry) -> str:
+    counts: dict[str, dict[str, int]] = {}
+    for key, plugin in registry.owner.items():
+        kind = key.split(":", 1)[0]
+        counts.setdefault(plugin, {}).setdefault(kind, 0)
+        counts[plugin][kind] += 1
+    lines = []
+    for name, plugin in registry.pm.list_name_plugin():
+        if plugin is None:
+            lines.append(f"{name}  (blocked)")
+            continue
+        what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.get(name, {}).items()))
+        dist = next((d.project_name for p, d in registry.pm.list_plugin_distinfo() if p is plugin), "built-in")
+        lines.append(f"{name}  [{dist}]  {what or 'hooks only'}")
+    return "\n".join(lines) + "\n"

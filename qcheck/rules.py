@@ -1,0 +1,83 @@
+"""Rules: pure functions over a Model, with their code, name, severity and docs as metadata."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from qcheck.findings import Severity, Violation
+
+if TYPE_CHECKING:
+    from qcheck.model import Model
+
+CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may read besides the model: facts from plugins and the user's options."""
+
+    facts: Mapping[str, Any] = field(default_factory=dict)  # e.g. "scheme", "io", "float_ops"
+    expect: str | None = None  # the scheme the user demands with --expect
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[["Model", Context], Iterable[Violation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A registered check. Its docstring (of `check`) is its documentation."""
+
+    code: str
+    name: str
+    check: CheckFn
+    severity: Severity = Severity.ERROR
+    default: bool = True  # part of the default selection
+
+    def __post_init__(self) -> None:
+        if not CODE_RE.match(self.code):
+            raise ValueError(f"rule code {self.code!r} must be 1-4 capital letters and 3 digits")
+        if not NAME_RE.match(self.name):
+            raise ValueError(f"rule name {self.name!r} must be kebab-case")
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+
+def rule(code: str, name: str, *, severity: Severity = Severity.ERROR, default: bool = True) -> Callable[[CheckFn], Rule]:
+    """Decorator turning a check function into a Rule."""
+
+    def wrap(fn: CheckFn) -> Rule:
+        return Rule(code, name, fn, severity, default)
+
+    return wrap
+
+
+def collect(module: ModuleType) -> list[Rule]:
+    """Every Rule defined in `module`, in definition order."""
+    return [v for v in vars(module).values() if isinstance(v, Rule)]
+
+
+def matches(code: str, prefixes: Iterable[str]) -> int:
+    """Length of the longest prefix in `prefixes` that `code` starts with (0: none)."""
+    return max((len(p) for p in prefixes if code.startswith(p)), default=0)
+
+
+def selected(code: str, select: Iterable[str] | None, ignore: Iterable[str]) -> bool:
+    """ruff/flake8 selection: the most specific prefix wins; ignore beats select at equal length."""
+    sel = matches(code, select) if select is not None else 0
+    ign = matches(code, ignore)
+    if select is not None and sel == 0:
+        return False
+    return sel > ign or (select is None and ign == 0)
