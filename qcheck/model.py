@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -44,9 +45,12 @@ class CustomQuantization:
 Details = BlockwiseQuantization | MultiAxisQuantization | CustomQuantization
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Quantization:
-    """QuantizationParameters of one tensor; `real = scale * (q - zero_point)`."""
+class Quantization(NamedTuple):
+    """QuantizationParameters of one tensor; `real = scale * (q - zero_point)`.
+
+    (NamedTuples for the per-tensor values: immutable like frozen dataclasses, but five times
+    cheaper to build, which matters at 50,000 tensors.)
+    """
 
     scale: np.ndarray  # float32, may be empty
     zero_point: np.ndarray  # int64, may be empty
@@ -76,8 +80,7 @@ class Sparsity:
     dim_formats: tuple[int, ...]  # 0 DENSE, 1 SPARSE_CSR per traversal dimension
 
 
-@dataclass(frozen=True, slots=True)
-class Tensor:
+class Tensor(NamedTuple):
     """One tensor of a subgraph."""
 
     index: int
@@ -122,8 +125,7 @@ class OperatorCode:
         return max(self.builtin_code, self.deprecated_builtin_code)
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(NamedTuple):
     """One operator of a subgraph; `inputs` keeps -1 for absent optional inputs."""
 
     index: int
@@ -133,7 +135,7 @@ class Operator:
     outputs: tuple[int, ...]
     intermediates: tuple[int, ...] = ()
     options_type: str | None = None  # name of the BuiltinOptions table, e.g. "Conv2DOptions"
-    options: Mapping[str, object] = field(default_factory=dict)
+    options: Mapping[str, object] = MappingProxyType({})
     is_custom: bool = False
 
 
@@ -148,7 +150,7 @@ class Subgraph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     producers: Mapping[int, int]  # tensor index -> index of the operator writing it
-    consumers: Mapping[int, tuple[int, ...]]  # tensor index -> operators reading it
+    consumers: Mapping[int, Sequence[int]]  # tensor index -> operators reading it
 
     def tensor(self, index: int) -> Tensor | None:
         """The tensor at `index`, or None for -1 and for out-of-range indices."""

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import mmap
+from collections import defaultdict
 import os
+import struct
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
-
-import numpy as np
-
 from qcheck import flatbuf
 from qcheck.errors import ModelError
 from qcheck.flatbuf import Table
 from qcheck.model import (
-    BlockwiseQuantization,
     BufferInfo,
     ConversionMetadata,
-    CustomQuantization,
-    Details,
     Model,
-    MultiAxisQuantization,
-    Operator,
     OperatorCode,
-    Quantization,
     SignatureDef,
-    Sparsity,
     Subgraph,
-    Tensor,
 )
-from qcheck.options import decode_options
+from qcheck.operators import decode_operators
+from qcheck.tensors import Views, decode_buffers, decode_tensors
 from qcheck.schema import (
     BUILTIN_OPTIONS,
     CUSTOM,
@@ -38,9 +29,6 @@ from qcheck.schema import (
     operator_name,
     tensor_type_name,
 )
-
-_EMPTY_F32: Final = np.zeros(0, dtype=np.float32)
-_EMPTY_I64: Final = np.zeros(0, dtype=np.int64)
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 
@@ -81,15 +69,16 @@ def parse(raw: flatbuf.Buffer, path: Path | None) -> Model:
         raise ModelError(f"not a .tflite model: file identifier is {ident!r}, expected b'TFL3' at bytes 4-7")
     try:
         return _parse_model(raw, size, path)
-    except (ValueError, OverflowError, MemoryError) as e:  # numpy or struct on a corrupt span
+    except (struct.error, ValueError, OverflowError) as e:  # a field read past the end of the buffer
         raise ModelError(f"corrupt FlatBuffer: {e}") from None
 
 
 def _parse_model(raw: flatbuf.Buffer, size: int, path: Path | None) -> Model:
     root = flatbuf.root(raw, size)
     codes = tuple(_operator_code(i, t) for i, t in enumerate(root.tables(1, "operator_codes")))
-    buffers = tuple(_buffer(i, t, size) for i, t in enumerate(root.tables(4, "buffers")))
-    subgraphs = tuple(_subgraph(i, t, codes) for i, t in enumerate(root.tables(2, "subgraphs")))
+    views = Views(raw, size)
+    buffers = decode_buffers(root, views) or tuple(_buffer(i, t, size) for i, t in enumerate(root.tables(4, "buffers")))
+    subgraphs = tuple(_subgraph(i, t, codes, views) for i, t in enumerate(root.tables(2, "subgraphs")))
     metadata: dict[str, int] = {}
     for t in root.tables(6, "metadata"):
         metadata[t.string(0) or ""] = t.u32(1)
@@ -137,85 +126,16 @@ def _buffer(index: int, t: Table, file_size: int) -> BufferInfo:
     return BufferInfo(index, 0, 0)
 
 
-def _quantization(t: Table) -> Quantization:
-    scale = t.array(2, "f")
-    zero_point = t.array(3, "q")
-    details_type = t.u8(4)
-    details: Details | None = None
-    d = t.table(5, "QuantizationDetails") if details_type else None
-    if d is not None and details_type == 1:
-        span = d.bytes_span(0)
-        details = CustomQuantization(span[1] if span else 0)
-    elif d is not None and details_type == 2:
-        details = BlockwiseQuantization(d.i32(0), d.i32(1, 0), d.i32(2))
-    elif d is not None and details_type == 3:
-        details = MultiAxisQuantization(d.i32(0), d.i32(1, 0), d.i32(2), tuple(d.vector(3, "i")))  # type: ignore[arg-type]
-    return Quantization(
-        scale=_EMPTY_F32 if scale is None else scale,
-        zero_point=_EMPTY_I64 if zero_point is None else zero_point,
-        quantized_dimension=t.i32(6),
-        min=t.array(0, "f"),
-        max=t.array(1, "f"),
-        details=details,
-        details_type=details_type,
-    )
-
-
-def _sparsity(t: Table) -> Sparsity:
-    formats = tuple(d.i8(0) for d in t.tables(2, "dim_metadata"))
-    return Sparsity(tuple(t.vector(0, "i")), tuple(t.vector(1, "i")), formats)  # type: ignore[arg-type]
-
-
-def _tensor(index: int, t: Table) -> Tensor:
-    q = t.table(4, "quantization")
-    sp = t.table(6, "sparsity")
-    sig = t.vector(7, "i") if t.has(7) else None
-    return Tensor(
-        index=index,
-        name=t.string(3) or "",
-        dtype=tensor_type_name(t.i8(1)),
-        shape=t.vector(0, "i"),  # type: ignore[arg-type]
-        buffer=t.u32(2),
-        quantization=None if q is None else _quantization(q),
-        is_variable=t.bool(5),
-        shape_signature=sig,  # type: ignore[arg-type]
-        sparsity=None if sp is None else _sparsity(sp),
-        has_rank=t.bool(8),
-        external_buffer=t.u32(10),
-    )
-
-
-def _operator(index: int, t: Table, codes: tuple[OperatorCode, ...]) -> Operator:
-    opcode_index = t.u32(0)
-    code = codes[opcode_index] if opcode_index < len(codes) else None
-    opcode = "UNKNOWN(opcode index out of range)" if code is None else code.name
-    options_id = t.u8(3)
-    options_type = BUILTIN_OPTIONS[options_id - 1] if 0 < options_id <= len(BUILTIN_OPTIONS) else None
-    options_table = t.table(4, "builtin_options") if options_type else None
-    return Operator(
-        index=index,
-        opcode_index=opcode_index,
-        opcode=opcode,
-        inputs=t.vector(1, "i"),  # type: ignore[arg-type]
-        outputs=t.vector(2, "i"),  # type: ignore[arg-type]
-        intermediates=t.vector(8, "i"),  # type: ignore[arg-type]
-        options_type=options_type,
-        options=decode_options(options_type, options_table) if options_table else {},
-        is_custom=code is not None and code.name == "CUSTOM",
-    )
-
-
-def _subgraph(index: int, t: Table, codes: tuple[OperatorCode, ...]) -> Subgraph:
-    tensors = tuple(_tensor(i, tt) for i, tt in enumerate(t.tables(0, "tensors")))
-    operators = tuple(_operator(i, ot, codes) for i, ot in enumerate(t.tables(3, "operators")))
-    producers: dict[int, int] = {}
-    consumers: dict[int, list[int]] = {}
+def _subgraph(index: int, t: Table, codes: tuple[OperatorCode, ...], views: Views) -> Subgraph:
+    tensors = decode_tensors(t.buf, t, views)
+    operators = decode_operators(t, codes, views)
+    # The first writer of a tensor is its producer (a second writer is a graph error elsewhere).
+    producers = {out: op.index for op in reversed(operators) for out in op.outputs}
+    consumers: defaultdict[int, list[int]] = defaultdict(list)
     for op in operators:
-        for i in op.outputs:
-            producers.setdefault(i, op.index)
-        for i in op.inputs:
-            if i >= 0:
-                consumers.setdefault(i, []).append(op.index)
+        for tensor in op.inputs:
+            consumers[tensor].append(op.index)
+    consumers.pop(-1, None)  # absent optional inputs
     return Subgraph(
         index=index,
         name=t.string(4) or "",
@@ -224,7 +144,7 @@ def _subgraph(index: int, t: Table, codes: tuple[OperatorCode, ...]) -> Subgraph
         inputs=t.vector(1, "i"),  # type: ignore[arg-type]
         outputs=t.vector(2, "i"),  # type: ignore[arg-type]
         producers=producers,
-        consumers={k: tuple(v) for k, v in consumers.items()},
+        consumers=dict(consumers),
     )
 
 
@@ -270,5 +190,5 @@ def _conversion_metadata(raw: flatbuf.Buffer, metadata: Mapping[str, int], buffe
             allow_custom_ops=opts.bool(1) if opts else False,
             enable_select_tf_ops=opts.bool(2) if opts else False,
         )
-    except ModelError:
+    except (ModelError, struct.error):
         return None  # the runtime ignores this entry too; rules see "no metadata"

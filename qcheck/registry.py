@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 hookimpl = pluggy.HookimplMarker("qcheck")
 
 # Built-in plugins, registered first and in this order (they own the QC codes).
-DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_report")
+DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_spec", "qcheck_report", "qcheck_tf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,10 @@ class Strategy:
     expect: str
     description: str
     convert: Callable[..., bytes]
+    # Calibrating strategies declare it, and may describe the source's inputs so that the data
+    # is validated once, before any conversion starts (see qcheck.convert).
+    needs_calibration: bool = False
+    inputs: Callable[..., Sequence[Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,134 @@
+"""Decoding of a subgraph's operators: a vectorised common path and a per-operator fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+
+from qcheck.flatbuf import Buffer, Table
+from qcheck.model import Operator, OperatorCode
+from qcheck.options import _FIELDS, decode_options
+from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
+
+# Operator fields: opcode_index, inputs, outputs, builtin_options_type, builtin_options,
+# custom_options, custom_options_format, mutating_variable_inputs, intermediates.
+_OP_WIDTHS: Final = (4, 4, 4, 1, 4, 4, 1, 4, 4)
+_EMPTY: Final = MappingProxyType({})
+_WIDTH: Final = {"act": 1, "type": 1, "bool": 1, "i8": 1, "u32": 4, "i32": 4, "f32": 4}
+
+
+def _opcode_names(codes: Sequence[OperatorCode]) -> tuple[str, ...]:
+    return tuple(c.name for c in codes)
+
+
+def decode_one(index: int, t: Table, codes: Sequence[OperatorCode]) -> Operator:
+    """One operator through the generic, fully checked table reader."""
+    opcode_index = t.u32(0)
+    code = codes[opcode_index] if opcode_index < len(codes) else None
+    options_id = t.u8(3)
+    options_type = BUILTIN_OPTIONS[options_id - 1] if 0 < options_id <= len(BUILTIN_OPTIONS) else None
+    options_table = t.table(4, "builtin_options") if options_type else None
+    return Operator(
+        index, opcode_index,
+        "UNKNOWN(opcode index out of range)" if code is None else code.name,
+        t.vector(1, "i"), t.vector(2, "i"), t.vector(8, "i"),  # type: ignore[arg-type]
+        options_type,
+        MappingProxyType(decode_options(options_type, options_table)) if options_table else _EMPTY,
+        code is not None and code.name == "CUSTOM",
+    )
+
+
+def decode_operators(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tuple[Operator, ...]:
+    """All operators of the SubGraph `table` (its field 3)."""
+    fast = _vectorised(table, codes, v)
+    if fast is not None:
+        return fast
+    return tuple(decode_one(i, t, codes) for i, t in enumerate(table.tables(3, "operators")))
+
+
+def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tuple[Operator, ...] | None:
+    if not table.has(3):
+        return ()
+    pos = table_positions(v, table.pos + table.fields[3])
+    if pos is None:
+        return None
+    f = table_fields(v, pos, _OP_WIDTHS)
+    if f is None:
+        return None
+    opcode_index = scalars(v, f[:, 0], "u32")
+    options_id = scalars(v, f[:, 3], "u8")
+    io = [_vectors(v, f[:, k]) for k in (1, 2, 8)]
+    if opcode_index is None or options_id is None or any(x is None for x in io):
+        return None
+    options = _options(v, f[:, 4], options_id)
+    if options is None:
+        return None
+    names = _opcode_names(codes)
+    ins, outs, inter = io
+    out = []
+    for i, (oi, oid) in enumerate(zip(opcode_index.tolist(), options_id.tolist(), strict=True)):
+        name = names[oi] if oi < len(names) else "UNKNOWN(opcode index out of range)"
+        otype = BUILTIN_OPTIONS[oid - 1] if 0 < oid <= len(BUILTIN_OPTIONS) else None
+        out.append(Operator(i, oi, name, ins[i], outs[i], inter[i], otype, options[i], name == "CUSTOM"))  # type: ignore[index]
+    return tuple(out)
+
+
+def _vectors(v: FileViews, at: np.ndarray) -> list[tuple[int, ...]] | None:
+    span = vectors(v, at, 4)
+    return None if span is None else gather_i32(v, *span)
+
+
+def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray) -> list[MappingProxyType[str, object]] | None:
+    """The decoded options of every operator, one numpy pass per options table type."""
+    targets = table_targets(v, at)
+    if targets is None:
+        return None
+    result: list[MappingProxyType[str, object]] = [_EMPTY] * at.size
+    for oid in np.unique(options_id[targets != 0]).tolist():
+        kind = BUILTIN_OPTIONS[oid - 1] if 0 < oid <= len(BUILTIN_OPTIONS) else None
+        spec = _FIELDS.get(kind or "")
+        if not spec:
+            continue
+        rows = np.flatnonzero((options_id == oid) & (targets != 0))
+        width = max(slot for _, slot, _, _ in spec) + 1
+        widths = [1] * width
+        for _, slot, k, _ in spec:
+            widths[slot] = _WIDTH[k]
+        f = table_fields(v, targets[rows], widths)
+        if f is None:
+            return None
+        columns = []
+        for key, slot, k, default in spec:
+            col = _column(v, f[:, slot], k, default)
+            if col is None:
+                return None
+            columns.append((key, col))
+        keys = [key for key, _ in columns]
+        for j, values in enumerate(zip(*(c for _, c in columns), strict=True)):
+            result[int(rows[j])] = MappingProxyType(dict(zip(keys, values, strict=True)))
+    return result
+
+
+def _column(v: FileViews, at: np.ndarray, kind: str, default: object) -> list[object] | None:
+    if kind == "f32":
+        present = at != 0
+        if ((at[present] & 3) != 0).any():
+            return None
+        return np.where(present, v.f32[at >> 2], float(default)).tolist()  # type: ignore[arg-type]
+    raw_kind = {"act": "i8", "type": "i8", "bool": "u8", "i8": "i8", "u32": "u32", "i32": "i32"}[kind]
+    dflt = 0 if kind in ("act", "type") else int(default)  # type: ignore[call-overload]
+    vals = scalars(v, at, raw_kind, dflt)
+    if vals is None:
+        return None
+    ints = vals.tolist()
+    if kind == "act":
+        return [ACTIVATION_FUNCTIONS[c] if 0 <= c < len(ACTIVATION_FUNCTIONS) else f"UNKNOWN({c})" for c in ints]
+    if kind == "type":
+        return [tensor_type_name(c) if c else None for c in ints]
+    if kind == "bool":
+        return [c != 0 for c in ints]
+    return ints

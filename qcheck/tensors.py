@@ -1,0 +1,239 @@
+"""Fast decoding of a subgraph's tensor vector: the hot loop of the reader, with the same checks.
+
+Models can hold 50,000 tensors, so this path avoids per-field method calls and builds the numpy
+scale/zero-point views by slicing one whole-file view instead of calling np.frombuffer each time.
+Rare parts (min/max, quantization details, sparsity) go through the generic `flatbuf.Table`.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+import numpy as np
+
+from qcheck.errors import ModelError
+from qcheck.flatbuf import Buffer, Table, _offsets
+from qcheck.model import (
+    BufferInfo,
+    BlockwiseQuantization,
+    CustomQuantization,
+    Details,
+    MultiAxisQuantization,
+    Quantization,
+    Sparsity,
+    Tensor,
+)
+from qcheck.schema import tensor_type_name
+from qcheck.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
+
+_i32 = struct.Struct("<i").unpack_from
+_u32 = struct.Struct("<I").unpack_from
+_hh = struct.Struct("<HH").unpack_from
+_u8 = struct.Struct("<B").unpack_from
+_b8 = struct.Struct("<b").unpack_from
+_EMPTY_F32: Final = np.zeros(0, dtype=np.float32)
+_EMPTY_I64: Final = np.zeros(0, dtype=np.int64)
+_ZEROS: Final = (0,) * 16
+_TYPES: Final = tuple(tensor_type_name(i) for i in range(-128, 128))  # indexed by code + 128
+
+
+class Views(FileViews):
+    """Whole-buffer numpy views, sliced for aligned vectors (slicing is cheaper than frombuffer)."""
+
+    def floats(self, start: int, n: int) -> np.ndarray:
+        if start & 3:
+            return np.frombuffer(self.buf, dtype="<f4", count=n, offset=start)
+        return self.f32[start >> 2 : (start >> 2) + n]
+
+    def longs(self, start: int, n: int) -> np.ndarray:
+        if start & 7:
+            return np.frombuffer(self.buf, dtype="<i8", count=n, offset=start)
+        return self.i64[start >> 3 : (start >> 3) + n]
+
+
+def _header(buf: Buffer, pos: int, end: int, what: str) -> tuple[int, ...]:
+    """Field offsets of the table at `pos` (padded with zeros to at least 16 entries)."""
+    if pos < 0 or pos + 4 > end:
+        raise ModelError(f"{what}: table offset {pos} lies outside the file ({end} bytes)")
+    vt = pos - _i32(buf, pos)[0]
+    if vt < 0 or vt + 4 > end:
+        raise ModelError(f"{what}: vtable at byte {vt} lies outside the file")
+    vlen, tlen = _hh(buf, vt)
+    if vlen < 4 or vlen & 1 or vt + vlen > end or pos + tlen > end:
+        raise ModelError(f"{what}: malformed vtable at byte {vt}")
+    n = (vlen - 4) >> 1
+    return (_offsets(n).unpack_from(buf, vt + 4) if n else ()) + _ZEROS
+
+
+def _vector(buf: Buffer, field: int, end: int, width: int, what: str) -> tuple[int, int]:
+    """(start, count) of the vector whose uoffset sits at `field`; checked to fit in the file."""
+    t = field + _u32(buf, field)[0]
+    if t + 4 > end:
+        raise ModelError(f"{what}: vector at byte {t} lies past the end of the file ({end} bytes)")
+    n = _u32(buf, t)[0]
+    if n * width > end - t - 4:
+        raise ModelError(f"{what}: vector at byte {t} claims {n} elements, more than the file holds")
+    return t + 4, n
+
+
+def _quantization(buf: Buffer, pos: int, end: int, views: Views) -> Quantization:
+    f = _header(buf, pos, end, "quantization")
+    scale = zero_point = None
+    if f[2]:
+        s, n = _vector(buf, pos + f[2], end, 4, "quantization.scale")
+        scale = views.floats(s, n)
+    if f[3]:
+        s, n = _vector(buf, pos + f[3], end, 8, "quantization.zero_point")
+        zero_point = views.longs(s, n)
+    qdim = _i32(buf, pos + f[6])[0] if f[6] else 0
+    details_type = _u8(buf, pos + f[4])[0] if f[4] else 0
+    lo = hi = None
+    details: Details | None = None
+    if f[0] or f[1] or details_type:  # rare: take the generic path
+        t = Table(buf, pos, "quantization", end)
+        lo, hi = t.array(0, "f"), t.array(1, "f")
+        d = t.table(5, "QuantizationDetails") if details_type else None
+        if d is not None and details_type == 1:
+            span = d.bytes_span(0)
+            details = CustomQuantization(span[1] if span else 0)
+        elif d is not None and details_type == 2:
+            details = BlockwiseQuantization(d.i32(0), d.i32(1), d.i32(2))
+        elif d is not None and details_type == 3:
+            details = MultiAxisQuantization(d.i32(0), d.i32(1), d.i32(2), tuple(d.vector(3, "i")))  # type: ignore[arg-type]
+    return Quantization(
+        _EMPTY_F32 if scale is None else scale,
+        _EMPTY_I64 if zero_point is None else zero_point,
+        qdim, lo, hi, details, details_type,
+    )
+
+
+def _sparsity(t: Table) -> Sparsity:
+    formats = tuple(d.i8(0) for d in t.tables(2, "dim_metadata"))
+    return Sparsity(tuple(t.vector(0, "i")), tuple(t.vector(1, "i")), formats)  # type: ignore[arg-type]
+
+
+def decode_tensors(buf: Buffer, table: Table, views: Views) -> tuple[Tensor, ...]:
+    """All tensors of the subgraph `table` (field 0 of SubGraph)."""
+    if not table.has(0):
+        return ()
+    end = table.end
+    start, count = _vector(buf, table.pos + table.fields[0], end, 4, "tensors")
+    positions = table_positions(views, table.pos + table.fields[0])
+    fast = None if positions is None else _decode_vectorised(buf, positions, views)
+    if fast is not None:
+        return fast
+    out = []
+    for i, off in enumerate(struct.unpack_from(f"<{count}I", buf, start)):
+        pos = start + 4 * i + off
+        f = _header(buf, pos, end, f"tensor {i}")
+        if f[0]:
+            s, n = _vector(buf, pos + f[0], end, 4, f"tensor {i} shape")
+            shape = struct.unpack_from(f"<{n}i", buf, s) if n else ()
+        else:
+            shape = ()
+        if f[3]:
+            s, n = _vector(buf, pos + f[3], end, 1, f"tensor {i} name")
+            name = str(buf[s : s + n], "utf-8", "replace")
+        else:
+            name = ""
+        sig = None
+        if f[7]:
+            s, n = _vector(buf, pos + f[7], end, 4, f"tensor {i} shape_signature")
+            sig = struct.unpack_from(f"<{n}i", buf, s) if n else ()
+        quant = _quantization(buf, pos + f[4] + _u32(buf, pos + f[4])[0], end, views) if f[4] else None
+        sparsity = _sparsity(Table(buf, pos, "tensor", end).table(6, "sparsity")) if f[6] else None  # type: ignore[arg-type]
+        out.append(Tensor(
+            i, name,
+            _TYPES[_b8(buf, pos + f[1])[0] + 128] if f[1] else "FLOAT32",
+            shape,
+            _u32(buf, pos + f[2])[0] if f[2] else 0,
+            quant,
+            _u8(buf, pos + f[5])[0] != 0 if f[5] else False,
+            sig,
+            sparsity,
+            _u8(buf, pos + f[8])[0] != 0 if f[8] else False,
+            _u32(buf, pos + f[10])[0] if f[10] else 0,
+        ))
+    return tuple(out)
+
+
+# Field widths of Tensor (schema.fbs order): shape, type, buffer, name, quantization, is_variable,
+# sparsity, shape_signature, has_rank, variant_tensors, external_buffer.
+_TENSOR_WIDTHS: Final = (4, 1, 4, 4, 4, 1, 4, 4, 1, 4, 4)
+# QuantizationParameters: min, max, scale, zero_point, details_type, details, quantized_dimension.
+_QUANT_WIDTHS: Final = (4, 4, 4, 4, 1, 4, 4)
+
+
+def _decode_vectorised(buf: Buffer, pos: np.ndarray, v: Views) -> tuple[Tensor, ...] | None:
+    """The common case in a few numpy passes; None sends the caller to the per-tensor path."""
+    f = table_fields(v, pos, _TENSOR_WIDTHS)
+    if f is None:
+        return None
+    shape_v, name_v, sig_v = vectors(v, f[:, 0], 4), vectors(v, f[:, 3], 1), vectors(v, f[:, 7], 4)
+    types, buffers = scalars(v, f[:, 1], "i8"), scalars(v, f[:, 2], "u32")
+    variable, has_rank, external = scalars(v, f[:, 5], "u8"), scalars(v, f[:, 8], "u8"), scalars(v, f[:, 10], "u32")
+    if shape_v is None or name_v is None or sig_v is None or types is None or buffers is None or external is None:
+        return None
+    shapes, sigs = gather_i32(v, *shape_v), gather_i32(v, *sig_v)
+    quants = _quantizations(buf, v, f[:, 4])
+    if shapes is None or sigs is None or quants is None:
+        return None
+    name_start, name_len = name_v[0].tolist(), name_v[1].tolist()
+    has_sig, sparse = (sig_v[1] >= 0).tolist(), f[:, 6].tolist()
+    type_names = [_TYPES[t + 128] for t in types.tolist()]
+    out = []
+    for i, (b, variable_i, rank_i, ext) in enumerate(zip(buffers.tolist(), variable.tolist(), has_rank.tolist(), external.tolist(), strict=True)):
+        n = name_len[i]
+        name = str(buf[name_start[i] : name_start[i] + n], "utf-8", "replace") if n > 0 else ""
+        sparsity = _sparsity(Table(buf, int(pos[i]), "tensor", v.end).table(6, "sparsity")) if sparse[i] else None  # type: ignore[arg-type]
+        out.append(Tensor(i, name, type_names[i], shapes[i], b, quants[i], variable_i != 0, sigs[i] if has_sig[i] else None, sparsity, rank_i != 0, ext))
+    return tuple(out)
+
+
+def _quantizations(buf: Buffer, v: Views, at: np.ndarray) -> list[Quantization | None] | None:
+    """The QuantizationParameters of each tensor (None where a tensor has none)."""
+    qpos = table_targets(v, at)
+    if qpos is None:
+        return None
+    present = np.flatnonzero(qpos)
+    out: list[Quantization | None] = [None] * at.size
+    if present.size == 0:
+        return out
+    f = table_fields(v, qpos[present], _QUANT_WIDTHS)
+    if f is None:
+        return None
+    scale_v, zp_v = vectors(v, f[:, 2], 4), vectors(v, f[:, 3], 8)
+    qdim = scalars(v, f[:, 6], "i32")
+    if scale_v is None or zp_v is None or qdim is None:
+        return None
+    rare = ((f[:, 0] != 0) | (f[:, 1] != 0) | (f[:, 4] != 0)).tolist()
+    s_start, s_len, z_start, z_len = scale_v[0].tolist(), scale_v[1].tolist(), zp_v[0].tolist(), zp_v[1].tolist()
+    for j, (i, d) in enumerate(zip(present.tolist(), qdim.tolist(), strict=True)):
+        if rare[j]:
+            out[i] = _quantization(buf, int(qpos[i]), v.end, v)
+            continue
+        scale = v.floats(s_start[j], s_len[j]) if s_len[j] >= 0 else _EMPTY_F32
+        zp = v.longs(z_start[j], z_len[j]) if z_len[j] >= 0 else _EMPTY_I64
+        out[i] = Quantization(scale, zp, d)
+    return out
+
+
+def decode_buffers(root: Table, v: Views) -> tuple[BufferInfo, ...] | None:
+    """Model.buffers in one numpy pass (data span, or offset/size for data stored after the FlatBuffer)."""
+    if not root.has(4):
+        return ()
+    pos = table_positions(v, root.pos + root.fields[4])
+    if pos is None:
+        return None
+    f = table_fields(v, pos, (4, 8, 8))
+    if f is None:
+        return None
+    data = vectors(v, f[:, 0], 1)
+    if data is None or ((f[:, 1:] & 7) != 0).any():
+        return None
+    offset = np.where(f[:, 1] != 0, v.i64[f[:, 1] >> 3], 0)
+    size = np.where(f[:, 2] != 0, v.i64[f[:, 2] >> 3], 0)
+    if (offset[data[1] <= 0] > 1).any():
+        return None  # data stored outside the FlatBuffer: the per-buffer path checks its range
+    return tuple(BufferInfo(i, s, n) if n > 0 else BufferInfo(i, 0, 0) for i, (s, n) in enumerate(zip(data[0].tolist(), data[1].tolist(), strict=True)))

@@ -1,0 +1,122 @@
+"""Vectorised FlatBuffer reads: decode the same field of thousands of tables in one numpy pass.
+
+Every function returns None when anything is unusual (misaligned, out of range, malformed), and
+the caller then takes the per-table path of `flatbuf`, which raises the precise ModelError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from qcheck.flatbuf import Buffer
+
+
+class FileViews:
+    """Aligned whole-file views: u8, u16, u32, i32, f32, i64 (zero-copy)."""
+
+    def __init__(self, buf: Buffer, end: int) -> None:
+        self.buf = buf
+        self.end = end
+        self.u8 = np.frombuffer(buf, dtype=np.uint8, count=end)
+        self.u16 = np.frombuffer(buf, dtype="<u2", count=end // 2)
+        self.u32 = np.frombuffer(buf, dtype="<u4", count=end // 4)
+        self.i32 = np.frombuffer(buf, dtype="<i4", count=end // 4)
+        self.f32 = np.frombuffer(buf, dtype="<f4", count=end // 4)
+        self.i64 = np.frombuffer(buf, dtype="<i8", count=end // 8)
+
+
+def table_fields(v: FileViews, pos: np.ndarray, widths: Sequence[int]) -> np.ndarray | None:
+    """Absolute positions (0 = absent) of fields 0..len(widths)-1 of the tables at `pos`.
+
+    Checks each table's vtable and that each present field of width `widths[k]` lies inside
+    its table; returns an (n, k) int64 array or None.
+    """
+    end = v.end
+    if pos.size == 0:
+        return np.zeros((0, len(widths)), dtype=np.int64)
+    if ((pos & 3) != 0).any() or (pos < 0).any() or (pos + 4 > end).any():
+        return None
+    vt = pos - v.i32[pos >> 2].astype(np.int64)
+    if ((vt & 1) != 0).any() or (vt < 0).any() or (vt + 4 > end).any():
+        return None
+    vlen = v.u16[vt >> 1].astype(np.int64)
+    tlen = v.u16[(vt >> 1) + 1].astype(np.int64)
+    if ((vlen & 1) != 0).any() or (vlen < 4).any() or (vt + vlen > end).any() or (pos + tlen > end).any():
+        return None
+    out = np.zeros((pos.size, len(widths)), dtype=np.int64)
+    last = v.u16.size - 1
+    for k, width in enumerate(widths):
+        has = vlen > 4 + 2 * k
+        off = np.where(has, v.u16[np.minimum((vt >> 1) + 2 + k, last)], 0).astype(np.int64)
+        if ((off != 0) & (off + width > tlen)).any():
+            return None
+        out[:, k] = np.where(off != 0, pos + off, 0)
+    return out
+
+
+def scalars(v: FileViews, at: np.ndarray, kind: str, default: int = 0) -> np.ndarray | None:
+    """The scalar of type `kind` (u8, i8, u32, i32) at each position (0 = absent -> default)."""
+    present = at != 0
+    if kind in ("u8", "i8"):
+        vals = v.u8[at].astype(np.int64)
+        if kind == "i8":
+            vals = np.where(vals > 127, vals - 256, vals)
+        return np.where(present, vals, default)
+    if ((at[present] & 3) != 0).any():
+        return None
+    arr = v.u32 if kind == "u32" else v.i32
+    return np.where(present, arr[at >> 2].astype(np.int64), default)
+
+
+def vectors(v: FileViews, at: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(start, count) of the vector each uoffset field at `at` points to; count -1 when absent."""
+    present = at != 0
+    if ((at[present] & 3) != 0).any():
+        return None
+    target = np.where(present, at + v.u32[at >> 2].astype(np.int64), 0)
+    if ((target[present] & 3) != 0).any() or (target[present] + 4 > v.end).any():
+        return None
+    count = np.where(present, v.u32[target >> 2].astype(np.int64), -1)
+    if (count * width > v.end - target - 4).any():
+        return None
+    return target + 4, count
+
+
+def gather_i32(v: FileViews, start: np.ndarray, count: np.ndarray) -> list[tuple[int, ...]] | None:
+    """The int32 vectors (start, count) as tuples, () where absent, gathered in one pass."""
+    n = np.maximum(count, 0)
+    if ((start[n > 0] & 3) != 0).any():
+        return None
+    total = int(n.sum())
+    ends = np.cumsum(n)
+    begins = ends - n
+    if total:
+        idx = np.repeat(start >> 2, n) + (np.arange(total) - np.repeat(begins, n))
+        flat = v.i32[idx].tolist()
+    else:
+        flat = []
+    b, e = begins.tolist(), ends.tolist()
+    return [tuple(flat[b[i] : e[i]]) for i in range(len(b))]
+
+
+def table_targets(v: FileViews, at: np.ndarray) -> np.ndarray | None:
+    """Positions of the tables referenced by the uoffset fields at `at` (0 where absent)."""
+    present = at != 0
+    if ((at[present] & 3) != 0).any():
+        return None
+    return np.where(present, at + v.u32[at >> 2].astype(np.int64), 0)
+
+
+def table_positions(v: FileViews, field_at: int) -> np.ndarray | None:
+    """Positions of the tables in the vector whose uoffset is the field at byte `field_at`."""
+    if field_at & 3:
+        return None
+    start = field_at + int(v.u32[field_at >> 2]) + 4
+    if start & 3 or start > v.end:
+        return None
+    count = int(v.u32[(start >> 2) - 1])
+    if count == 0 or count * 4 > v.end - start:
+        return None
+    return start + 4 * np.arange(count, dtype=np.int64) + v.u32[start >> 2 : (start >> 2) + count].astype(np.int64)
