@@ -10,6 +10,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from qcheck import scan
 from qcheck.flatbuf import Buffer as RawBuffer
 from qcheck.schema import ELEMENT_BITS, NUMPY_DTYPES
 
@@ -266,12 +267,24 @@ class Model:
             return value
 
     def value_range(self, tensor: Tensor) -> tuple[float, float] | None:
-        """(min, max) of a constant tensor's stored values, scanned once per buffer."""
+        """(min, max) of a constant tensor's stored values: one chunked scan per buffer and dtype."""
         values = self.array(tensor)
         if values is None or values.size == 0:
             return None
-        key = ("range", tensor.buffer, values.dtype.str)
-        return self.memo(key, lambda: (values.min().item(), values.max().item()))
+        return self.memo(("range", tensor.buffer, values.dtype.str), lambda: scan.value_range(self.raw, values))
+
+    def channel_absmax(self, tensor: Tensor, axis: int) -> np.ndarray | None:
+        """max |value| per index of `axis` (e.g. per output channel), one chunked scan per buffer.
+
+        None when the tensor has no data, an unreadable dtype, or a shape that does not match its
+        data (a container rule reports that).
+        """
+        values = self.array(tensor)
+        shape = tensor.shape
+        if values is None or not shape or not 0 <= axis < len(shape) or values.size != tensor.num_elements or values.size == 0:
+            return None
+        key = ("absmax", tensor.buffer, values.dtype.str, shape, axis)
+        return self.memo(key, lambda: scan.channel_absmax(self.raw, values.reshape(shape), axis))
 
     def iter_operators(self) -> Iterator[tuple[Subgraph, Operator]]:
         for sg in self.subgraphs:
