@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from qcheck import cli
-from qcheck.engine import Settings, check_settings, verify_paths
+from qcheck.engine import Settings, check_settings
+from qcheck.parallel import verify_many
 from qcheck.errors import UsageError
 from qcheck.registry import Registry
 from qcheck.reporting import exit_status
@@ -18,6 +19,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("models", nargs="+", metavar="MODEL", help=".tflite files or folders (searched recursively)")
     cli.add_selection_options(p)
     cli.add_output_options(p)
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="verify in N worker processes (default: the number of CPUs)")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("inspect", help="show every tensor's quantization, the operators and a summary")
@@ -52,7 +54,7 @@ def run_verify(args: argparse.Namespace, registry: Registry) -> int:
     paths = cli.expand_paths(args.models)
     if not paths:
         raise UsageError("no .tflite files found in the given folders")
-    reports = verify_paths(paths, registry, settings)
+    reports = verify_many(paths, registry, settings, args.jobs)
     cli.emit(args, lambda out: rep.render(reports, out))
     for r in reports:
         if r.error is not None:

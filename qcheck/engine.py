@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,12 +94,9 @@ def verify(source: Source, *, registry: Registry | None = None, settings: Settin
     return verify_model(load(source), registry, settings, path)
 
 
-def verify_paths(paths: Sequence[str], registry: Registry, settings: Settings) -> list[Report]:
-    """Verify many files; an unreadable one gets a report with `error` and the rest go on."""
-    reports = []
-    for p in paths:
-        try:
-            reports.append(verify_model(load(p), registry, settings, p))
-        except ModelError as e:
-            reports.append(Report(path=p, error=str(e)))
-    return reports
+def verify_file(path: str, registry: Registry, settings: Settings) -> Report:
+    """Verify one file; an unreadable one gets a report with `error` instead of raising."""
+    try:
+        return verify_model(load(path), registry, settings, path)
+    except ModelError as e:
+        return Report(path=path, error=str(e))
