@@ -218,7 +218,7 @@ class ModelBuilder:
             b.StartVector(1, len(raw), 16)  # force_align: 16, as the schema asks
             b.head = b.head - len(raw)
             b.Bytes[b.head : b.head + len(raw)] = raw
-            vec = b.EndVector(len(raw))
+            vec = b.EndVector()
         b.StartObject(3)
         if vec is not None:
             b.PrependUOffsetTRelativeSlot(0, vec, 0)
@@ -404,4 +404,4 @@ def _table_vector(b: flatbuffers.Builder, offsets: Sequence[int]) -> int:
     b.StartVector(4, len(offsets), 4)
     for off in reversed(offsets):
         b.PrependUOffsetTRelative(off)
-    return b.EndVector(len(offsets))
+    return b.EndVector()

@@ -12,6 +12,7 @@ from qcheck.flatbuf import Buffer, Table
 from qcheck.model import Operator, OperatorCode
 from qcheck.options import _FIELDS, decode_options
 from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.tensors import VECTORISE_FROM
 from qcheck.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
 
 # Operator fields: opcode_index, inputs, outputs, builtin_options_type, builtin_options,
@@ -54,7 +55,7 @@ def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tu
     if not table.has(3):
         return ()
     pos = table_positions(v, table.pos + table.fields[3])
-    if pos is None:
+    if pos is None or pos.size < VECTORISE_FROM:
         return None
     f = table_fields(v, pos, _OP_WIDTHS)
     if f is None:
@@ -88,7 +89,7 @@ def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray) -> list[Mappi
     if targets is None:
         return None
     result: list[MappingProxyType[str, object]] = [_EMPTY] * at.size
-    for oid in np.unique(options_id[targets != 0]).tolist():
+    for oid in sorted(set(options_id[targets != 0].tolist())):  # (np.unique would import numpy.ma)
         kind = BUILTIN_OPTIONS[oid - 1] if 0 < oid <= len(BUILTIN_OPTIONS) else None
         spec = _FIELDS.get(kind or "")
         if not spec:

@@ -35,6 +35,7 @@ _b8 = struct.Struct("<b").unpack_from
 _EMPTY_F32: Final = np.zeros(0, dtype=np.float32)
 _EMPTY_I64: Final = np.zeros(0, dtype=np.int64)
 _ZEROS: Final = (0,) * 16
+VECTORISE_FROM: Final = 48
 _TYPES: Final = tuple(tensor_type_name(i) for i in range(-128, 128))  # indexed by code + 128
 
 
@@ -120,7 +121,8 @@ def decode_tensors(buf: Buffer, table: Table, views: Views) -> tuple[Tensor, ...
     end = table.end
     start, count = _vector(buf, table.pos + table.fields[0], end, 4, "tensors")
     positions = table_positions(views, table.pos + table.fields[0])
-    fast = None if positions is None else _decode_vectorised(buf, positions, views)
+    # Below a few dozen tensors the fixed cost of the numpy passes outweighs their speed.
+    fast = None if positions is None or positions.size < VECTORISE_FROM else _decode_vectorised(buf, positions, views)
     if fast is not None:
         return fast
     out = []

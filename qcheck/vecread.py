@@ -33,27 +33,25 @@ def table_fields(v: FileViews, pos: np.ndarray, widths: Sequence[int]) -> np.nda
     Checks each table's vtable and that each present field of width `widths[k]` lies inside
     its table; returns an (n, k) int64 array or None.
     """
-    end = v.end
+    end, k = v.end, len(widths)
     if pos.size == 0:
-        return np.zeros((0, len(widths)), dtype=np.int64)
-    if ((pos & 3) != 0).any() or (pos < 0).any() or (pos + 4 > end).any():
+        return np.zeros((0, k), dtype=np.int64)
+    if (((pos & 3) != 0) | (pos < 0) | (pos + 4 > end)).any():
         return None
     vt = pos - v.i32[pos >> 2].astype(np.int64)
-    if ((vt & 1) != 0).any() or (vt < 0).any() or (vt + 4 > end).any():
+    if (((vt & 1) != 0) | (vt < 0) | (vt + 4 > end)).any():
         return None
     vlen = v.u16[vt >> 1].astype(np.int64)
     tlen = v.u16[(vt >> 1) + 1].astype(np.int64)
-    if ((vlen & 1) != 0).any() or (vlen < 4).any() or (vt + vlen > end).any() or (pos + tlen > end).any():
+    if (((vlen & 1) != 0) | (vlen < 4) | (vt + vlen > end) | (pos + tlen > end)).any():
         return None
-    out = np.zeros((pos.size, len(widths)), dtype=np.int64)
-    last = v.u16.size - 1
-    for k, width in enumerate(widths):
-        has = vlen > 4 + 2 * k
-        off = np.where(has, v.u16[np.minimum((vt >> 1) + 2 + k, last)], 0).astype(np.int64)
-        if ((off != 0) & (off + width > tlen)).any():
-            return None
-        out[:, k] = np.where(off != 0, pos + off, 0)
-    return out
+    slots = np.arange(k, dtype=np.int64)
+    index = np.minimum((vt >> 1)[:, None] + 2 + slots, v.u16.size - 1)
+    off = np.where(vlen[:, None] > 4 + 2 * slots, v.u16[index], 0).astype(np.int64)
+    present = off != 0
+    if (present & (off + np.asarray(widths, dtype=np.int64) > tlen[:, None])).any():
+        return None
+    return np.where(present, pos[:, None] + off, 0)
 
 
 def scalars(v: FileViews, at: np.ndarray, kind: str, default: int = 0) -> np.ndarray | None:
@@ -111,7 +109,7 @@ def table_targets(v: FileViews, at: np.ndarray) -> np.ndarray | None:
 
 def table_positions(v: FileViews, field_at: int) -> np.ndarray | None:
     """Positions of the tables in the vector whose uoffset is the field at byte `field_at`."""
-    if field_at & 3:
+    if field_at & 3 or field_at + 4 > v.end:  # a field offset past the table (malformed vtable)
         return None
     start = field_at + int(v.u32[field_at >> 2]) + 4
     if start & 3 or start > v.end:
