@@ -266,25 +266,38 @@ class Model:
             value = self._memo[key] = compute()
             return value
 
-    def value_range(self, tensor: Tensor) -> tuple[float, float] | None:
-        """(min, max) of a constant tensor's stored values: one chunked scan per buffer and dtype."""
-        values = self.array(tensor)
-        if values is None or values.size == 0:
-            return None
-        return self.memo(("range", tensor.buffer, values.dtype.str), lambda: scan.value_range(self.raw, values))
+    def channel_range(self, tensor: Tensor, axis: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-index (min, max) of the stored values along `axis`: one chunked pass per buffer.
 
-    def channel_absmax(self, tensor: Tensor, axis: int) -> np.ndarray | None:
-        """max |value| per index of `axis` (e.g. per output channel), one chunked scan per buffer.
-
-        None when the tensor has no data, an unreadable dtype, or a shape that does not match its
-        data (a container rule reports that).
+        None when the tensor has no data, a dtype numpy cannot hold, or a shape that does not
+        match its data (a container rule reports that).
         """
         values = self.array(tensor)
         shape = tensor.shape
         if values is None or not shape or not 0 <= axis < len(shape) or values.size != tensor.num_elements or values.size == 0:
             return None
-        key = ("absmax", tensor.buffer, values.dtype.str, shape, axis)
-        return self.memo(key, lambda: scan.channel_absmax(self.raw, values.reshape(shape), axis))
+        key = ("range", tensor.buffer, values.dtype.str, shape, axis)
+        return self.memo(key, lambda: scan.channel_range(self.raw, values.reshape(shape), axis))
+
+    def value_range(self, tensor: Tensor) -> tuple[float, float] | None:
+        """(min, max) of a constant tensor's stored values, derived from its per-channel scan."""
+        q = tensor.quantization
+        axis = q.quantized_dimension if q is not None and q.per_axis and 0 <= q.quantized_dimension < len(tensor.shape) else 0
+        ranges = self.channel_range(tensor, axis)
+        if ranges is None:
+            values = self.array(tensor)  # rank 0, or a shape that disagrees with the data
+            if values is None or values.size == 0 or values.size > 1 << 20:
+                return None
+            return values.min().item(), values.max().item()
+        return ranges[0].min().item(), ranges[1].max().item()
+
+    def channel_absmax(self, tensor: Tensor, axis: int) -> np.ndarray | None:
+        """max |value| per index of `axis` (e.g. per output channel), from the same scan."""
+        ranges = self.channel_range(tensor, axis)
+        if ranges is None:
+            return None
+        wide = np.int64 if ranges[0].dtype.kind in "iu" else np.float64  # |-128| does not fit in int8
+        return np.maximum(ranges[1].astype(wide), -ranges[0].astype(wide))
 
     def iter_operators(self) -> Iterator[tuple[Subgraph, Operator]]:
         for sg in self.subgraphs:

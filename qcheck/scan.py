@@ -1,9 +1,10 @@
-"""Chunked scans of constant data: bounded memory on multi-GB weights, one pass per question.
+"""Chunked scans of constant data: bounded memory on multi-GB weights, one pass per buffer.
 
 A memory-mapped file's pages count as resident once touched, so a plain `array.min()` over 2 GB
 of weights would hold 2 GB. Scans here walk a buffer in slices and tell the kernel to drop each
 slice's pages once reduced (madvise MADV_DONTNEED on the read-only mapping; the data stay in the
-page cache, only this process's resident set shrinks).
+page cache, only this process's resident set shrinks). One pass yields the per-channel minimum
+and maximum, from which the value range and per-channel |max| both follow.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 8 << 20
 
 
 def _release(raw: object, array: np.ndarray) -> None:
@@ -24,9 +25,8 @@ def _release(raw: object, array: np.ndarray) -> None:
     start = array.__array_interface__["data"][0] - base
     page = mmap.PAGESIZE
     first = start // page * page
-    length = start + array.nbytes - first
     try:
-        raw.madvise(mmap.MADV_DONTNEED, first, length)
+        raw.madvise(mmap.MADV_DONTNEED, first, start + array.nbytes - first)
     except (OSError, ValueError):
         pass  # an optimisation only
 
@@ -42,29 +42,20 @@ def row_chunks(raw: object, arr: np.ndarray) -> Iterator[np.ndarray]:
             _release(raw, part)
 
 
-def value_range(raw: object, flat: np.ndarray) -> tuple[float, float]:
-    """(min, max) of a flat array, scanned in chunks."""
-    lo, hi = None, None
-    for part in row_chunks(raw, flat):
-        a, b = part.min(), part.max()
-        lo = a if lo is None else min(lo, a)
-        hi = b if hi is None else max(hi, b)
-    return lo.item(), hi.item()  # type: ignore[union-attr]
-
-
-def channel_absmax(raw: object, arr: np.ndarray, axis: int) -> np.ndarray:
-    """max |x| per index of `axis` (e.g. per output channel), scanned in chunks."""
+def channel_range(raw: object, arr: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) per index of `axis` (e.g. per output channel), in one chunked pass."""
     pre = int(np.prod(arr.shape[:axis], dtype=np.int64))
     channels = arr.shape[axis]
     view = arr.reshape(pre, channels, -1)
-    wide = np.int64 if view.dtype.kind in "iu" else np.float64  # |-128| does not fit in int8
-    out = np.zeros(channels, dtype=wide)
-    if pre > 1:
+    if pre > 1:  # e.g. depthwise weights [1, h, w, C] with axis 3 -> rows of channels
+        lo = hi = None
         for part in row_chunks(raw, view):
-            out = np.maximum(out, np.maximum(part.max(axis=(0, 2)).astype(wide), -part.min(axis=(0, 2)).astype(wide)))
-    else:
-        lo = 0
-        for part in row_chunks(raw, view[0]):
-            out[lo : lo + part.shape[0]] = np.maximum(part.max(axis=1).astype(wide), -part.min(axis=1).astype(wide))
-            lo += part.shape[0]
-    return out
+            a, b = part.min(axis=(0, 2)), part.max(axis=(0, 2))
+            lo = a if lo is None else np.minimum(lo, a)
+            hi = b if hi is None else np.maximum(hi, b)
+        return lo, hi  # type: ignore[return-value]
+    los, his = [], []
+    for part in row_chunks(raw, view[0]):  # axis 0: each channel's values are contiguous
+        los.append(part.min(axis=1))
+        his.append(part.max(axis=1))
+    return np.concatenate(los), np.concatenate(his)

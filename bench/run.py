@@ -1,0 +1,292 @@
+"""qcheck's speed benchmark, run by hand: `make bench` (or .venv/bin/python bench/run.py [--quick]).
+
+Generates the models with ModelBuilder into bench/out/ (ignored by git), times qcheck against the
+tools people use today, side by side, and writes bench/RESULTS.md. Medians of several runs; whole
+processes are timed from the outside, exactly as a user or a CI job pays for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+PY = sys.executable
+QCHECK = [PY, "-m", "qcheck"]
+sys.path.insert(0, str(HERE))
+
+import models  # noqa: E402
+
+SNIPPETS = {
+    "qcheck verify (process)": None,  # run as the CLI itself
+    "tflite pkg walk (process)": (
+        "import sys, tflite\n"
+        "buf = open(sys.argv[1], 'rb').read()\n"
+        "m = tflite.Model.GetRootAsModel(buf, 0)\n"
+        "for s in range(m.SubgraphsLength()):\n"
+        "    g = m.Subgraphs(s)\n"
+        "    for i in range(g.TensorsLength()):\n"
+        "        t = g.Tensors(i); q = t.Quantization()\n"
+        "        if q is not None: q.ScaleAsNumpy(); q.ZeroPointAsNumpy(); q.QuantizedDimension()\n"
+    ),
+    "litert Interpreter+details (process)": (
+        "import sys\nfrom ai_edge_litert.interpreter import Interpreter\n"
+        "Interpreter(model_path=sys.argv[1]).get_tensor_details()\n"
+    ),
+    "TF Analyzer (process)": (
+        "import sys, io, contextlib, tensorflow as tf\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    tf.lite.experimental.Analyzer.analyze(model_path=sys.argv[1])\n"
+    ),
+    "TF Interpreter+details (process)": (
+        "import sys, tensorflow as tf\n"
+        "tf.lite.Interpreter(model_path=sys.argv[1]).get_tensor_details()\n"
+    ),
+}
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def run_process(cmd: list[str]) -> None:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", NO_COLOR="1")
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env, timeout=600)
+
+
+def process_cmd(tool: str, path: Path) -> list[str]:
+    if tool == "qcheck verify (process)":
+        return [*QCHECK, "verify", str(path), "--format", "json"]
+    return [PY, "-c", SNIPPETS[tool] or "", str(path)]
+
+
+def evict(path: Path) -> None:
+    """Drop a file's pages from the page cache (for the cold-cache numbers)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def in_process(path: Path, runs: int) -> dict[str, float]:
+    import qcheck
+    from qcheck.registry import make_registry
+
+    registry = make_registry()
+    res = {
+        "qcheck load": median_time(lambda: qcheck.load(path), runs),
+        "qcheck verify (in-process)": median_time(lambda: qcheck.verify(path, registry=registry), runs),
+    }
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        res["litert Interpreter+details (in-process)"] = median_time(lambda: Interpreter(model_path=str(path)).get_tensor_details(), runs)
+    except ImportError:
+        pass
+    return res
+
+
+def peak_rss_mb(path: Path) -> float:
+    """Peak resident memory of a whole `qcheck verify` process, in MB."""
+    code = (
+        "import resource, sys, qcheck\n"
+        "qcheck.verify(sys.argv[1])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([PY, "-c", code, str(path)], capture_output=True, text=True, check=True, timeout=900)
+    return int(out.stdout.strip()) / 1024
+
+
+def scan_rate(path: Path) -> float:
+    """GB/s of the weight scan over every constant tensor (one pass gives range and per-channel max)."""
+    import qcheck
+
+    model = qcheck.load(path)
+    total = 0
+    t = time.perf_counter()
+    for _sg, tensor in model.iter_tensors():
+        data = model.array(tensor)
+        if data is not None and data.nbytes > 4096:
+            q = tensor.quantization
+            model.channel_absmax(tensor, q.quantized_dimension if q is not None and q.per_axis else 0)
+            model.value_range(tensor)  # served by the same pass
+            total += data.nbytes
+    return total / (time.perf_counter() - t) / 1e9
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numpy
+
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
+    load = os.getloadavg()[0]
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores, {mem:.0f} GiB RAM, Linux {platform.release()}, "
+            f"Python {platform.python_version()}, numpy {numpy.__version__}; load average at start {load:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fewer runs, no 2 GB model")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    runs = 2 if args.quick else args.runs
+    OUT.mkdir(exist_ok=True)
+    paths = {
+        "small converted (okay_nabu)": ROOT.parent / "shared" / "corpus" / "microwakeword_okay_nabu.tflite",
+        "ResNet50-sized int8": OUT / "resnet50_int8.tflite",
+        "deep 900 tensors": OUT / "deep_900.tflite",
+        "50,000 tensors": OUT / "deep_50k.tflite",
+    }
+    if not paths["ResNet50-sized int8"].exists():
+        models.resnet50_like(paths["ResNet50-sized int8"])
+    if not paths["deep 900 tensors"].exists():
+        models.deep(paths["deep 900 tensors"], 300)
+    if not paths["50,000 tensors"].exists():
+        models.deep(paths["50,000 tensors"], 16666)
+    import qcheck
+
+    results: dict[str, dict[str, object]] = {}
+    for name, path in paths.items():
+        model = qcheck.load(path)
+        tensors = sum(len(s.tensors) for s in model.subgraphs)
+        row: dict[str, object] = {"bytes": path.stat().st_size, "tensors": tensors}
+        row.update(in_process(path, runs))
+        row["load us/tensor"] = row["qcheck load"] / tensors * 1e6  # type: ignore[operator]
+        for tool in SNIPPETS:
+            heavy = tool.startswith("TF") and tensors > 10000  # the TF tools take minutes there
+            if not heavy:
+                row[tool] = median_time(lambda tool=tool, path=path: run_process(process_cmd(tool, path)), max(1, runs - 2) if tool.startswith("TF") else runs)
+        evict(path)
+        row["qcheck verify (process, cold cache)"] = median_time(lambda path=path: (evict(path), run_process(process_cmd("qcheck verify (process)", path))), 1)
+        results[name] = row
+        print(name, json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    results["ResNet50-sized int8"]["scan GB/s"] = scan_rate(paths["ResNet50-sized int8"])
+    big = OUT / "huge_external.tflite"
+    if not args.quick:
+        if not big.exists():
+            models.huge_external(big)
+        row = {"bytes": big.stat().st_size, "tensors": sum(len(s.tensors) for s in qcheck.load(big).subgraphs)}
+        evict(big)
+        row["qcheck verify (process, cold cache)"] = median_time(lambda: run_process(process_cmd("qcheck verify (process)", big)), 1)
+        row["qcheck verify (process)"] = median_time(lambda: run_process(process_cmd("qcheck verify (process)", big)), 3)
+        row["peak RSS MB"] = peak_rss_mb(big)
+        row["scan GB/s"] = scan_rate(big)
+        results["over 2 GB, external buffers"] = row
+        print("huge", json.dumps(row), flush=True)
+    results["jobs"] = jobs_scaling(paths["deep 900 tensors"], runs)
+    write_results(results)
+
+
+def jobs_scaling(model: Path, runs: int) -> dict[str, object]:
+    """`qcheck verify DIR` over 64 copies of a model with --jobs 1 and 2; the reports must match."""
+    zoo = OUT / "zoo"
+    shutil.rmtree(zoo, ignore_errors=True)
+    zoo.mkdir()
+    for i in range(64):
+        os.link(model, zoo / f"model_{i:02d}.tflite")
+    out: dict[str, object] = {"models": 64}
+    reports = {}
+    for jobs in (1, 2):
+        cmd = [*QCHECK, "verify", str(zoo), "--format", "json", "--jobs", str(jobs)]
+        out[f"--jobs {jobs}"] = median_time(lambda cmd=cmd: run_process(cmd), runs)
+        reports[jobs] = subprocess.run(cmd, capture_output=True, check=False).stdout
+    out["same reports"] = reports[1] == reports[2]
+    return out
+
+
+def targets(r: dict[str, dict[str, object]]) -> list[str]:
+    """The issue's targets, each with the measured value and a verdict."""
+    def get(model: str, key: str) -> float | None:
+        v = r.get(model, {}).get(key)
+        return float(v) if isinstance(v, (int, float)) else None
+
+    rows = ["| target | measured | met |", "|---|---|---|"]
+
+    def check(label: str, value: float | None, ok: bool | None, fmt: str) -> None:
+        rows.append(f"| {label} | {'n/a' if value is None else format(value, fmt)} | {'n/a' if ok is None else 'yes' if ok else 'NO'} |")
+
+    v = get("deep 900 tensors", "load us/tensor")
+    check("parse <= 10 us per tensor (900-tensor model)", v, None if v is None else v <= 10, ".2f")
+    v = get("50,000 tensors", "load us/tensor")
+    check("parse per tensor on the 50,000-tensor model (linear: close to the 900 one)", v, None, ".2f")
+    v = get("50,000 tensors", "qcheck verify (in-process)")
+    check("50,000-tensor model loads and verifies in < 2 s (in-process, s)", v, None if v is None else v < 2, ".3f")
+    v = get("ResNet50-sized int8", "scan GB/s")
+    check("weight scans >= 1 GB/s (ResNet50-sized, GB/s)", v, None if v is None else v >= 1, ".2f")
+    v = get("over 2 GB, external buffers", "scan GB/s")
+    check("weight scans on the > 2 GB model (GB/s)", v, None if v is None else v >= 1, ".2f")
+    v = get("over 2 GB, external buffers", "peak RSS MB")
+    check("> 2 GB model: peak RSS < 500 MB (MB)", v, None if v is None else v < 500, ".0f")
+    v = get("over 2 GB, external buffers", "qcheck verify (process, cold cache)")
+    check("> 2 GB model verified in seconds (whole process, cold cache, s)", v, None if v is None else v < 60, ".2f")
+    q = get("ResNet50-sized int8", "qcheck verify (process)")
+    a = get("ResNet50-sized int8", "TF Analyzer (process)")
+    lt = get("ResNet50-sized int8", "litert Interpreter+details (process)")
+    ratio = None if q is None or a is None else a / q
+    check("ResNet50: qcheck verify >= 5x faster than the TF Analyzer (both processes; speed-up)", ratio, None if ratio is None else ratio >= 5, ".1f")
+    ratio = None if q is None or lt is None else q / lt
+    check("ResNet50: qcheck verify within 2x of litert load + tensor details (both processes; ratio)", ratio, None if ratio is None else ratio <= 2, ".2f")
+    j1, j2 = r.get("jobs", {}).get("--jobs 1"), r.get("jobs", {}).get("--jobs 2")
+    ratio = None if not isinstance(j1, float) or not isinstance(j2, float) else j1 / j2
+    check("--jobs 2 vs --jobs 1 on 64 models (speed-up; 2 cores)", ratio, None if ratio is None else ratio > 1.3, ".2f")
+    return rows
+
+
+def write_results(results: dict[str, dict[str, object]]) -> None:
+    import qcheck
+
+    lines = [
+        "# Benchmark results", "",
+        f"Measured by `bench/run.py` on {time.strftime('%Y-%m-%d')}, qcheck {qcheck.__version__}.", "",
+        f"Machine: {machine()}.", "",
+        "Times are medians in seconds; \"process\" rows are whole processes timed from outside (interpreter start-up and",
+        "imports included, as a user pays them); the page cache is warm unless a row says cold (evicted with",
+        "posix_fadvise DONTNEED before the run). The raw numbers are in `bench/results.json`.", "",
+    ]
+    cols = [k for k in results if k != "jobs"]
+    keys: list[str] = []
+    for c in cols:
+        keys += [k for k in results[c] if k not in keys]
+    lines.append("| measure | " + " | ".join(cols) + " |")
+    lines.append("|---" * (len(cols) + 1) + "|")
+    for k in keys:
+        cells = []
+        for c in cols:
+            v = results[c].get(k)
+            cells.append("" if v is None else f"{v:,.4g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v))
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    lines += ["", "## Targets", ""] + targets(results)
+    lines += ["", "Parallel verification (`qcheck verify DIR --jobs N`):", "", "| | value |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in results["jobs"].items()]
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
+    print((HERE / "RESULTS.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
