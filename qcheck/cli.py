@@ -17,7 +17,7 @@ from qcheck.findings import Severity
 from qcheck.registry import Registry, make_registry
 
 # Modules that add subcommands: each has `add_commands(subparsers)` setting `func(args, registry)`.
-COMMAND_MODULES: tuple[str, ...] = ("qcheck.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("qcheck.commands", "qcheck.convert_commands")
 
 
 def _codes(text: str) -> tuple[str, ...]:

@@ -1,24 +1,47 @@
-"""`make demo`: run qcheck's main job on the embedded default models shipped in fixtures/."""
+"""`make demo`: build the small Keras model shipped with qcheck, convert it with every strategy, verify each."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
-from qcheck.cli import main as cli_main
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "models"
+from qcheck.convert import captured_output, convert_all
+from qcheck.convert_commands import RichProgress, exit_status, render, warn_loudly
+from qcheck.errors import QcheckError
+from qcheck.registry import make_registry
 
 
 def main() -> int:
-    models = sorted(str(p) for p in FIXTURES.glob("*.tflite"))
-    if not models:
-        print(f"qcheck demo: no models in {FIXTURES}", file=sys.stderr)
+    try:
+        from qcheck_tf.demo_model import build_demo_model, calibration_samples
+    except ImportError as e:  # pragma: no cover - the plugin ships with qcheck
+        print(f"qcheck demo: the TensorFlow plugin is missing: {e}", file=sys.stderr)
         return 2
-    print(f"qcheck demo: verifying the {len(models)} models shipped in {FIXTURES}\n", flush=True)
-    status = cli_main(["verify", *models])
-    # Some fixtures are defective on purpose: findings (exit 1) are the expected outcome here.
-    return 0 if status in (0, 1) else status
+    registry = make_registry(external=False)
+    folder = Path(tempfile.mkdtemp(prefix="qcheck-demo-"))
+    print("qcheck demo: building the seeded demo Keras model (10-class image classifier, 32x32x3 input)", flush=True)
+    try:
+        with captured_output():  # TensorFlow's import noise stays out of the demo's output
+            model = build_demo_model()
+    except ImportError:
+        print("qcheck demo: TensorFlow is not installed: pip install 'qcheck[tf]' (or run 'make demo')", file=sys.stderr)
+        return 2
+    samples = calibration_samples(32)
+    print(f"qcheck demo: converting it with each of the {len(registry.strategies)} strategies "
+          f"({', '.join(registry.strategies)}),\n  calibrating on {len(samples)} seeded samples, "
+          f"verifying every output against the scheme its strategy promises; outputs in {folder}\n", flush=True)
+    try:
+        with RichProgress() as progress:
+            results = convert_all(model, folder, calibration=samples, registry=registry, progress=progress, warn=warn_loudly)
+    except QcheckError as e:
+        print(f"qcheck demo: error: {e}", file=sys.stderr)
+        return 2
+    render(results, registry, sys.stdout, table=True, reports=True)
+    status = exit_status(results)
+    verdict = "every strategy kept its promise" if status == 0 else "some strategies did NOT keep their promise (see above)"
+    print(f"\nqcheck demo: {verdict}. Try: .venv/bin/qcheck inspect {folder / 'int8-only.tflite'}")
+    return status
 
 
 if __name__ == "__main__":
