@@ -95,6 +95,17 @@ def deep(path: Path, layers: int) -> None:
     g.b.save(path)
 
 
+def dense(path: Path, megabytes: int = 160) -> None:
+    """Few tensors, many bytes: fully connected layers of 4096 x 4096 int8 weights stored inline."""
+    g = Graph(seed=4)
+    width = 4096
+    x = first = g.act([1, width], "input")
+    for _ in range(max(1, megabytes * (1 << 20) // (width * width))):
+        x = g.fc(x, width, width)
+    g.b.io([first], [x])
+    g.b.save(path)
+
+
 def huge_external(path: Path, gigabytes: float = 2.1) -> None:
     """Fully connected layers whose weights (over 2 GB in all) live after the FlatBuffer."""
     g = Graph(seed=3, weights="broadcast")

@@ -161,6 +161,7 @@ def main() -> None:
         "ResNet50-sized int8": OUT / "resnet50_int8.tflite",
         "deep 900 tensors": OUT / "deep_900.tflite",
         "50,000 tensors": OUT / "deep_50k.tflite",
+        "160 MB, 31 tensors": OUT / "dense_160mb.tflite",
     }
     if not paths["ResNet50-sized int8"].exists():
         models.resnet50_like(paths["ResNet50-sized int8"])
@@ -168,6 +169,8 @@ def main() -> None:
         models.deep(paths["deep 900 tensors"], 300)
     if not paths["50,000 tensors"].exists():
         models.deep(paths["50,000 tensors"], 16666)
+    if not paths["160 MB, 31 tensors"].exists():
+        models.dense(paths["160 MB, 31 tensors"], 160)
     import qcheck
 
     results: dict[str, dict[str, object]] = {}
@@ -234,6 +237,9 @@ def targets(r: dict[str, dict[str, object]]) -> list[str]:
     check("parse <= 10 us per tensor (900-tensor model)", v, None if v is None else v <= 10, ".2f")
     v = get("50,000 tensors", "load us/tensor")
     check("parse per tensor on the 50,000-tensor model (linear: close to the 900 one)", v, None, ".2f")
+    small, big_load = get("ResNet50-sized int8", "qcheck load"), get("160 MB, 31 tensors", "qcheck load")
+    check("parse time does not grow with file size: load of the 160 MB model (s; ResNet50-sized 26 MB in the table)", big_load,
+          None if big_load is None or small is None else big_load < 4 * small + 0.01, ".4f")
     v = get("50,000 tensors", "qcheck verify (in-process)")
     check("50,000-tensor model loads and verifies in < 2 s (in-process, s)", v, None if v is None else v < 2, ".3f")
     v = get("ResNet50-sized int8", "scan GB/s")
