@@ -1,0 +1,37 @@
+"""Built-in plugin: the LiteRT quantization-spec rule pack (QC1xx-QC5xx) and scheme detection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from qcheck import Expectation, Model, Rule, hookimpl
+from qcheck.rules import collect
+from qcheck_spec import activations, bias, expect, floats, operators, requant, weights
+from qcheck_spec.scheme import EXPECTATIONS, analyse
+
+RULE_MODULES = (expect, weights, bias, activations, operators, requant, floats)
+
+
+@hookimpl
+def qcheck_register_rules(register: Callable[[Rule], None]) -> None:
+    for module in RULE_MODULES:
+        for r in collect(module):
+            register(r)
+
+
+@hookimpl
+def qcheck_register_expectations(register: Callable[[Expectation], None]) -> None:
+    for e in EXPECTATIONS.values():
+        register(Expectation(e.name, e.summary))
+
+
+@hookimpl
+def qcheck_model_facts(model: Model) -> Mapping[str, object]:
+    return analyse(model).facts()
+
+
+@hookimpl
+def qcheck_spec_tables() -> str:
+    from qcheck_spec.spectable import markdown
+
+    return markdown()

@@ -1,0 +1,191 @@
+"""QC201-QC205: weight operands (reference §2 and §2.1 only; other constants may be asymmetric)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from qcheck import Context, Model, Severity, Tensor, Violation, rule
+from qcheck_spec.graph import NARROW, Layer, at_tensor, channel_range, layers, scale_zp, weight_layers
+
+
+def _axis(lay: Layer) -> int | None:
+    """The axis the weight's scales run along (None for per-tensor weights)."""
+    q = lay.w.quantization if lay.w is not None else None
+    if q is None or len(q.scale) <= 1 or lay.w is None or not 0 <= q.quantized_dimension < len(lay.w.shape):
+        return None
+    return q.quantized_dimension if len(q.scale) == lay.w.shape[q.quantized_dimension] else None
+
+
+def _scanned(model: Model) -> Iterator[tuple[Layer, Tensor, int | None, tuple[np.ndarray, np.ndarray]]]:
+    """Constant weights with their per-channel (min, max), each buffer scanned once (memoized)."""
+    for lay in weight_layers(model):
+        if lay.w is None:
+            continue
+        axis = _axis(lay)
+        rng = channel_range(model, lay.w, axis)
+        if rng is not None:
+            yield lay, lay.w, axis, rng
+
+
+def _channels(idx: np.ndarray, limit: int = 8) -> str:
+    shown = ", ".join(str(i) for i in idx[:limit].tolist())
+    return shown + (", ..." if idx.size > limit else "")
+
+
+@rule("QC201", "asymmetric-weights")
+def asymmetric_weights(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A weight operand has a non-zero zero point.
+
+    ## What it checks
+    The weight operand of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV (input
+    1), and of EMBEDDING_LOOKUP when it runs hybrid, stored as INT8/INT4/INT2: every zero point
+    must be 0. Other constants (ADD/MUL/CONCATENATION operands, ...) may legitimately be
+    asymmetric and are not checked.
+
+    ## Why it matters
+    The int8 spec makes weights symmetric so kernels can drop the zero-point cross term. LiteRT
+    rejects int8/int16 convolutions with a non-zero filter zero point at load time; per-tensor
+    FULLY_CONNECTED still runs "for backward compatibility", TFLite Micro asserts, and
+    accelerators (CMSIS-NN, NPUs) compute wrong results.
+
+    ## How to fix
+    Quantize weights symmetrically (the TFLite converter's default; in QAT, `narrow_range=True`
+    and symmetric weight quantizers).
+
+    ## References
+    - LiteRT quantization spec ("Symmetric vs asymmetric"); `tflite/kernels/conv.cc`;
+      tensorflow/tflite-micro#1784, #960; reference §2, §8 #2
+    """
+    for lay in weight_layers(model):
+        _, zp = scale_zp(lay.w)  # type: ignore[misc]
+        bad = np.flatnonzero(zp)
+        if bad.size:
+            yield Violation(at_tensor(lay.sg, lay.w, lay.op),  # type: ignore[arg-type]
+                            f"weight zero point is {int(zp[bad[0]])} on channel {int(bad[0])} ({bad.size} of {zp.size} non-zero); the spec requires 0",
+                            fix="quantize the weights symmetrically", details={"channels": bad[:64].tolist()})
+
+
+@rule("QC202", "weight-outside-narrow-range")
+def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A constant weight holds the most negative value (-128 for int8), outside the narrow range.
+
+    ## What it checks
+    The data of the weight operands listed in QC201: int8 values must lie in [-127, 127], int4 in
+    [-7, 7], int2 in [-1, 1]. Each buffer is scanned once per run (shared with QC204).
+
+    ## Why it matters
+    Kernels rely on |w| <= 127 to bound each product (the reference conv kernel puts every
+    product within [-32512, 32512], so 2^16 accumulations fit in int32) and on symmetric
+    ranges for fast paths; -128 overflows those bounds and breaks bit-exactness across runtimes.
+
+    ## How to fix
+    Clamp weights to [-127, 127] when quantizing (QAT: `narrow_range=True`).
+
+    ## References
+    - LiteRT quantization spec (weights "restricted to [-127, 127]");
+      `tflite/kernels/internal/reference/integer_ops/conv.h`; alibaba/TinyNeuralNetwork#60;
+      reference §8 #1
+    """
+    for lay, w, axis, rng in _scanned(model):
+        lo = NARROW[w.dtype]
+        bad = np.flatnonzero((rng[0] < -lo) | (rng[1] > lo))
+        if bad.size:
+            where = f"channel(s) {_channels(bad)} of {rng[0].size}" if axis is not None else "the tensor"
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"{w.dtype} weight values reach {int(rng[0].min())} in {where}; the spec range is [-{lo}, {lo}]",
+                            fix="requantize with a narrow (symmetric) range", details={"channels": bad[:64].tolist()})
+
+
+@rule("QC203", "wrong-weight-quantized-dimension")
+def wrong_weight_quantized_dimension(model: Model, ctx: Context) -> Iterator[Violation]:
+    """Per-channel weights are quantized along the wrong axis.
+
+    ## What it checks
+    A weight operand with more than one scale must have `quantized_dimension` equal to the op's
+    output-channel axis: CONV_2D 0 (OHWI), DEPTHWISE_CONV_2D 3 (1HWO), FULLY_CONNECTED 0,
+    TRANSPOSE_CONV 0, EMBEDDING_LOOKUP 0.
+
+    ## Why it matters
+    The kernels index the scales by output channel: FULLY_CONNECTED rejects another axis at load
+    time ("quantized_dimension must be 0"), and convolutions that accept the count anyway apply
+    each scale to the wrong channel.
+
+    ## How to fix
+    Re-quantize per output channel on the axis above.
+
+    ## References
+    - LiteRT `operator_property.cc` (per_axis_index), `tfl_ops.td` (GetQuantizationDimIndex),
+      `fully_connected.cc`; reference §2.1; tensorflow/tensorflow#66081
+    """
+    for lay in layers(model):
+        w, ws = lay.w, lay.spec.weights
+        q = w.quantization if w is not None else None
+        if w is None or ws is None or q is None or len(q.scale) <= 1:
+            continue
+        if ws.axis is None or q.quantized_dimension != ws.axis:
+            want = "per-tensor only" if ws.axis is None else f"axis {ws.axis}"
+            yield Violation(at_tensor(lay.sg, w, lay.op),
+                            f"{len(q.scale)} weight scales along quantized_dimension {q.quantized_dimension} of shape {list(w.shape)}; {lay.op.opcode} needs {want}")
+
+
+@rule("QC204", "degenerate-weight-channel", severity=Severity.WARNING)
+def degenerate_weight_channel(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An output channel's weights are all zero.
+
+    ## What it checks
+    For the weight operands of QC201 (constant data), each output channel along the quantized
+    dimension (the whole tensor for per-tensor weights) must hold a non-zero value. Zero or
+    invalid scales themselves are QC023's business.
+
+    ## Why it matters
+    A dead channel outputs only its bias; after quantization it often also has a meaningless
+    scale (the quantizer's min == max == 0 case), which breaks the bias scale and the
+    requantization multiplier of that channel. It usually means pruning or a training
+    problem worth knowing about.
+
+    ## How to fix
+    Remove the channel (prune the layer) or check the training; no change is needed if it is intended.
+
+    ## References
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0); reference §8 #5
+    """
+    for lay, w, axis, rng in _scanned(model):
+        dead = np.flatnonzero((rng[0] == 0) & (rng[1] == 0))
+        if dead.size:
+            where = f"channel(s) {_channels(dead)} ({dead.size} of {rng[0].size})" if axis is not None else "every value"
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"weights are all zero in {where}", details={"channels": dead[:64].tolist()})
+
+
+_EXPECTED_WEIGHTS = {"INT8": ("INT8", "INT4", "INT2"), "INT16": ("INT8", "INT4", "INT2"), "UINT8": ("UINT8",)}
+
+
+@rule("QC205", "unexpected-weight-dtype", severity=Severity.WARNING)
+def unexpected_weight_dtype(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A quantized op's weights have a dtype the spec does not pair with its activations.
+
+    ## What it checks
+    For the weight operands of QC201 with integer activations: int8 and 16x8 (int16 activation)
+    models need INT8 weights (INT4/INT2 for the low-bit variants); legacy uint8 models need UINT8
+    weights. INT16 weights (16x16) and mixed int8/uint8 pairs are flagged, as are INT16 constants
+    on a weight operand in a 16x8 model (only non-weight operands of ADD, MUL, SUB, ... may be
+    INT16 constants there).
+
+    ## Why it matters
+    16x8 and int8 kernels are written for int8 filters; other pairs run only on a few kernels
+    (FULLY_CONNECTED's int16-weight path) or are rejected by the kernel's type check.
+
+    ## How to fix
+    Quantize the weights to int8 (`EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8`
+    for 16x8).
+
+    ## References
+    - LiteRT quantization spec; `operator_property.cc` (quantize_input_as_activations);
+      reference §4 (16x8), §5 (uint8)
+    """
+    for lay in layers(model):
+        x, w = lay.x, lay.w
+        if x is None or w is None or not x.quantized or x.dtype not in _EXPECTED_WEIGHTS:
+            continue
+        if w.dtype not in _EXPECTED_WEIGHTS[x.dtype]:
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"{x.dtype} activations with {w.dtype} weights; the spec pairs them with {'/'.join(_EXPECTED_WEIGHTS[x.dtype])}")
