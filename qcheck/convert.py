@@ -68,6 +68,7 @@ class ConvertResult:
     overhead: float = 0.0  # qcheck's own time around it: calibration loading, verification, writing
     report: Report | None = None
     notes: tuple[str, ...] = ()
+    calibration: str | None = None  # what the strategy calibrated on, e.g. "32 samples from calib.npy"
     error: str | None = None
     log: str = ""  # what the converter printed on stdout/stderr (shown with --debug)
 
@@ -225,6 +226,8 @@ def _convert_one(
     strategy: Strategy, out: Path | None, request: ConvertRequest, registry: Registry, progress: Progress, force: bool, keep_going: bool
 ) -> ConvertResult:
     result = ConvertResult(strategy.name, strategy.expect, output=out)
+    if strategy.needs_calibration and request.calibration is not None:
+        result.calibration = request.calibration.label
     request.notes = []
     progress.phase(strategy.name, "converting")
     start = time.perf_counter()

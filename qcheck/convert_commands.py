@@ -134,7 +134,8 @@ def result_json(r: ConvertResult, results: Sequence[ConvertResult]) -> dict[str,
         "strategy": r.strategy, "expect": r.expect, "output": None if r.output is None else str(r.output),
         "bytes": r.size, "ratio_to_float": _ratio(r, results), "scheme": r.scheme, "verdict": r.verdict,
         "findings": [{"code": f.code, "severity": str(f.severity), "message": f.message} for f in findings],
-        "seconds": round(r.seconds, 3), "overhead_seconds": round(r.overhead, 3), "notes": list(r.notes), "error": r.error,
+        "seconds": round(r.seconds, 3), "overhead_seconds": round(r.overhead, 3), "calibration": r.calibration,
+        "notes": list(r.notes), "error": r.error,
     }
 
 
@@ -175,7 +176,8 @@ def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *,
             console.print(f"[bold red]{escape(r.strategy)}: FAIL[/]: the output{escape(where)} is not what the strategy promises "
                           f"(--expect {escape(r.expect)}): {r.errors} error(s) in its report; detected scheme {escape(r.scheme or 'unknown')}")
         elif not table:
+            calibrated = f", calibrated on {r.calibration}" if r.calibration else ""
             console.print(f"[green]{escape(r.strategy)}: ok[/]: {_size(r.size)}{escape(where)}, keeps its promise "
-                          f"(--expect {escape(r.expect)}), converted in {r.seconds:.2f} s")
+                          f"(--expect {escape(r.expect)}), converted in {r.seconds:.2f} s{escape(calibrated)}")
         for note in r.notes:
             console.print(f"[yellow]{escape(r.strategy)}: note[/]: {escape(note)}")

@@ -113,8 +113,12 @@ def _load_keras(path: Path, unsafe: bool) -> Any:
                 f"{path} contains a Lambda layer with Python code, which Keras' safe mode will not load: "
                 "pass --unsafe only if you trust the file (its code will run)"
             ) from None
-        if "Could not locate" in text or "Unknown layer" in text:
-            raise ConversionError(f"cannot load {path}: unsupported layer: {one_line(e)}") from e
+        unknown = re.search(r"(?:Could not locate class|Unknown layer:?) '?([\w.>]+)'?", text)
+        if unknown:
+            raise ConversionError(
+                f"cannot load {path}: unsupported layer {unknown.group(1)!r}: a custom class Keras cannot import here "
+                "(export a SavedModel where its code is importable, and convert that)"
+            ) from e
         raise ConversionError(f"cannot load {path} with Keras: {one_line(e)}") from e
 
 
@@ -133,6 +137,20 @@ def _export_keras(model: Any, workdir: Path) -> Loaded:
     return Loaded(_signature_inputs(target, order), saved_model=target)
 
 
+def configure(converter: Any, mode: Mode) -> None:
+    """Apply a mode's settings to a tf.lite.TFLiteConverter (all but the representative dataset)."""
+    import tensorflow as tf
+
+    if mode.optimize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode.ops:
+        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, o) for o in mode.ops]
+    if mode.float16:
+        converter.target_spec.supported_types = [tf.float16]
+    if mode.io is not None:
+        converter.inference_input_type = converter.inference_output_type = getattr(tf, mode.io)
+
+
 def convert(request: ConvertRequest, mode: Mode) -> bytes:
     import tensorflow as tf
 
@@ -145,14 +163,7 @@ def convert(request: ConvertRequest, mode: Mode) -> bytes:
         holder = tf.Module()
         holder.weights_ = [v for f in loaded.functions for v in f.variables]
         converter = tf.lite.TFLiteConverter.from_concrete_functions(list(loaded.functions), holder)
-    if mode.optimize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if mode.ops:
-        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, o) for o in mode.ops]
-    if mode.float16:
-        converter.target_spec.supported_types = [tf.float16]
-    if mode.io is not None:
-        converter.inference_input_type = converter.inference_output_type = getattr(tf, mode.io)
+    configure(converter, mode)
     if mode.calibrate:
         if request.calibration is None:
             raise UsageError("this strategy needs calibration data (--calibration)")
