@@ -8,7 +8,8 @@ from typing import Final
 import numpy as np
 
 from qcheck import Context, Model, Severity, Violation, rule
-from qcheck_spec.graph import Layer, at_tensor, layers, scale_zp
+from qcheck_spec.bulk import bias_pairs, buffer_stats, layer_table
+from qcheck_spec.graph import Layer, at_tensor, layers
 
 # Relative tolerance of bias_scale[c] against s_in * s_w[c] (float64 product). Converters store
 # float32(s_in * s_w), 6e-8 off at most (half an ulp, measured on TF 2.21 output): 1e-6 leaves
@@ -21,10 +22,6 @@ def _biased(model: Model) -> Iterator[Layer]:
     for lay in layers(model):
         if lay.b is not None and lay.spec.bias is not None:
             yield lay
-
-
-def _int_bias(lay: Layer) -> bool:
-    return lay.b is not None and lay.b.dtype in _LIMITS and lay.b.quantized
 
 
 @rule("QC206", "wrong-bias-dtype")
@@ -97,41 +94,26 @@ def nonzero_bias_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
     ## References
     - LiteRT quantization spec (bias: zero_point 0); `tflite/kernels/conv.cc`; reference §8 #4
     """
-    for lay in _biased(model):
-        if not _int_bias(lay):
-            continue
-        _, zp = scale_zp(lay.b)  # type: ignore[misc]
+    t = layer_table(model)
+    for i in np.flatnonzero(t.b.any(t.bzp != 0)):
+        lay = t.layers[i]
+        zp = t.bzp[t.b.start[i] : t.b.start[i] + t.b.count[i]]
         bad = np.flatnonzero(zp)
-        if bad.size:
-            yield Violation(at_tensor(lay.sg, lay.b, lay.op), f"bias zero point is {int(zp[bad[0]])} on channel {int(bad[0])} ({bad.size} of {zp.size} non-zero); the spec requires 0")  # type: ignore[arg-type]
-
-
-def _scale_errors(lay: Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(bias scales, expected scales, relative errors) per channel, or None when not comparable."""
-    px, pw, pb = scale_zp(lay.x), scale_zp(lay.w), scale_zp(lay.b)
-    if px is None or pw is None or pb is None or not _int_bias(lay):
-        return None
-    expected = np.float64(px[0][0]) * pw[0].astype(np.float64)
-    got = pb[0].astype(np.float64)
-    if got.size != expected.size and 1 not in (got.size, expected.size):
-        return None  # a count mismatch is QC022's or QC210's finding
-    expected, got = np.broadcast_arrays(expected, got)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.where(expected > 0, np.abs(got - expected) / expected, 0.0)
-    return got, expected, err
+        yield Violation(at_tensor(lay.sg, lay.b, lay.op), f"bias zero point is {int(zp[bad[0]])} on channel {int(bad[0])} ({bad.size} of {zp.size} non-zero); the spec requires 0")  # type: ignore[arg-type]
 
 
 def _mismatch(model: Model, all_zero: bool) -> Iterator[Violation]:
-    for lay in _biased(model):
-        errs = _scale_errors(lay)
-        if errs is None:
+    p, t, stats = bias_pairs(model), layer_table(model), buffer_stats(model)
+    off = p.error > BIAS_SCALE_RTOL
+    for i in np.flatnonzero(p.seg.any(off)):
+        lay = t.layers[i]
+        st = stats.get(lay.b.buffer) if lay.b is not None else None
+        if (st is not None and st.min == 0 and st.max == 0) != all_zero:
             continue
-        got, expected, err = errs
-        bad = np.flatnonzero(err > BIAS_SCALE_RTOL)
-        if not bad.size or (model.value_range(lay.b) == (0, 0)) != all_zero:  # type: ignore[arg-type]
-            continue
+        sl = slice(p.seg.start[i], p.seg.start[i] + p.seg.count[i])
+        err, bad = p.error[sl], np.flatnonzero(off[sl])
         c = int(bad[np.argmax(err[bad])])
-        what = (f"bias scale[{c}] is {got[c]:.6g}, expected input scale x weight scale[{c}] = {expected[c]:.6g} "
+        what = (f"bias scale[{c}] is {p.got[sl][c]:.6g}, expected input scale x weight scale[{c}] = {p.expected[sl][c]:.6g} "
                 f"(relative error {err[c]:.3g}; {bad.size} of {err.size} channel(s) off)")
         if all_zero:
             what += "; harmless here because every bias value is 0 (e.g. one zero bias shared by several ops)"
@@ -231,11 +213,12 @@ def saturated_bias(model: Model, ctx: Context) -> Iterator[Violation]:
     - LiteRT `tflite/tools/optimize/quantization_utils.cc` (SymmetricBiasQuantize);
       tensorflow/tensorflow#33735; reference §2, §8 #3
     """
+    stats = buffer_stats(model)
     for lay in _biased(model):
         b = lay.b
-        if b is None or b.dtype not in _LIMITS or not model.is_constant(b):
+        st = stats.get(b.buffer) if b is not None and b.dtype in _LIMITS else None
+        if b is None or st is None:
             continue
-        rng = model.value_range(b)
         lim = _LIMITS[b.dtype]
-        if rng is not None and (rng[0] <= -lim or rng[1] >= lim):
-            yield Violation(at_tensor(lay.sg, b, lay.op), f"{b.dtype} bias values span [{rng[0]}, {rng[1]}], reaching the dtype limit +-{lim}")
+        if st.min <= -lim or st.max >= lim:
+            yield Violation(at_tensor(lay.sg, b, lay.op), f"{b.dtype} bias values span [{st.min}, {st.max}], reaching the dtype limit +-{lim}")

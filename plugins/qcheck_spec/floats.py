@@ -176,11 +176,13 @@ def op_version_hint(model: Model, ctx: Context) -> Iterator[Violation]:
     - LiteRT `tflite/converter/tools/versioning/op_version.cc`; reference §1.11, Corrections 2
     """
     hybrid = {(s, o) for s, o, _ in analyse(model).hybrid_ops}
+    # Only codes below their op's highest hint can get one: skip every op of the others at once.
+    low = {c.index for c in model.operator_codes if c.version < max(spec(c.name).versions.values(), default=0)}
     need: dict[int, tuple[int, str]] = {}
     for sg, op in model.iter_operators():
-        versions = spec(op.opcode).versions
-        if not versions or op.is_custom:
+        if op.opcode_index not in low or op.is_custom:
             continue
+        versions = spec(op.opcode).versions
         x = sg.tensor(op.inputs[spec(op.opcode).act]) if len(op.inputs) > spec(op.opcode).act else None
         kind = "HYBRID" if (sg.index, op.index) in hybrid else "INT8" if x is not None and x.dtype == "INT8" and scale_zp(x) else None
         v = versions.get(kind) if kind else None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Final
 
 import numpy as np
 
 from qcheck import Context, Model, Severity, Violation, rule
-from qcheck_spec.graph import at_tensor, channel_range, layers, scale_zp
+from qcheck_spec.bulk import layer_table, multipliers
+from qcheck_spec.graph import at_tensor, channel_range, layers
 
 MIN_MULTIPLIER: Final = 2.0**-31  # QuantizeMultiplier flushes anything smaller to 0
 MAX_DEPTH: Final = 2**16  # int8 products fit |w*(x-zp)| <= 32512: 2^16 of them fit in int32
@@ -39,24 +41,23 @@ def multiplier_underflow(model: Model, ctx: Context) -> Iterator[Violation]:
     - LiteRT `tflite/kernels/internal/quantization_util.cc` (QuantizeMultiplier);
       tensorflow/tensorflow#53497; reference §8 #5, #17
     """
-    for lay in layers(model):
-        px, pw, py = scale_zp(lay.x), scale_zp(lay.w), scale_zp(lay.y)
-        if px is None or pw is None or py is None or lay.hybrid or py[0][0] <= 0:
-            continue
-        m = np.float64(px[0][0]) * pw[0].astype(np.float64) / np.float64(py[0][0])
-        low = (m < MIN_MULTIPLIER) & (m > 0)
-        if not low.any():
-            continue
-        q = lay.w.quantization  # type: ignore[union-attr]
+    seg, m = multipliers(model)
+    low = (m < MIN_MULTIPLIER) & (m > 0)
+    t = layer_table(model)
+    for i in np.flatnonzero(seg.any(low)):
+        lay = t.layers[i]
+        sl = slice(seg.start[i], seg.start[i] + seg.count[i])
+        mi, li = m[sl], low[sl].copy()
+        q = lay.w.quantization if lay.w is not None else None
         axis = q.quantized_dimension if q is not None and len(q.scale) > 1 else None
-        rng = channel_range(model, lay.w, axis) if model.is_constant(lay.w) else None  # type: ignore[arg-type]
-        if rng is not None and rng[0].size == m.size:
-            low &= (rng[0] != 0) | (rng[1] != 0)
-        bad = np.flatnonzero(low)
+        rng = channel_range(model, lay.w, axis) if lay.w is not None and model.is_constant(lay.w) else None
+        if rng is not None and rng[0].size == mi.size:
+            li &= (rng[0] != 0) | (rng[1] != 0)  # dead channels are QC204's
+        bad = np.flatnonzero(li)
         if bad.size:
-            c = int(bad[np.argmin(m[bad])])
+            c = int(bad[np.argmin(mi[bad])])
             yield Violation(at_tensor(lay.sg, lay.y, lay.op),  # type: ignore[arg-type]
-                            f"effective multiplier of channel {c} is {m[c]:.3g} < 2^-31 ({bad.size} of {m.size} channel(s)); "
+                            f"effective multiplier of channel {c} is {mi[c]:.3g} < 2^-31 ({bad.size} of {mi.size} channel(s)); "
                             "the kernel flushes it to 0 and the channel outputs a constant", details={"channels": bad[:64].tolist()})
 
 
@@ -80,18 +81,19 @@ def fused_activation_overflow(model: Model, ctx: Context) -> Iterator[Violation]
     - LiteRT `tflite/kernels/kernel_util.cc`; google-coral/edgetpu#453; reference §3.4, §8 #5
     """
     for sg, op in model.iter_operators():
-        points = _ACT_POINTS.get(str(op.options.get("fused_activation_function", "NONE")))
+        act = op.options.get("fused_activation_function") if op.options else None
+        points = _ACT_POINTS.get(act) if isinstance(act, str) else None
         if points is None or not op.outputs:
             continue
         y = sg.tensor(op.outputs[0])
-        p = scale_zp(y)
-        if p is None or y is None or y.dtype not in ("INT8", "UINT8", "INT16") or len(p[0]) != 1 or not p[0][0] > 0:
+        q = y.quantization if y is not None else None
+        if y is None or q is None or y.dtype not in ("INT8", "UINT8", "INT16") or len(q.scale) != 1 or not q.scale[0] > 0:
             continue
-        s, zp = float(p[0][0]), int(p[1][0])
+        s, zp = float(q.scale[0]), int(q.zero_point[0]) if len(q.zero_point) else 0
         for v in points:
-            q = zp + np.round(v / s)
-            if not _INT32[0] <= q <= _INT32[1]:
-                yield Violation(at_tensor(sg, y, op), f"fused {op.options['fused_activation_function']} bound {v:g} quantizes to {q:.4g} with output scale "
+            qv = zp + round(v / s)
+            if not _INT32[0] <= qv <= _INT32[1]:
+                yield Violation(at_tensor(sg, y, op), f"fused {act} bound {v:g} quantizes to {qv:.4g} with output scale "
                                                       f"{s:.3g}, outside int32; LiteRT rejects the model at load time")
                 break
 
@@ -122,6 +124,6 @@ def accumulation_depth_overflow(model: Model, ctx: Context) -> Iterator[Violatio
             continue
         if not all(-len(w.shape) <= d < len(w.shape) for d in ws.depth_axes) or not ws.depth_axes:
             continue
-        depth = int(np.prod([w.shape[d] for d in ws.depth_axes], dtype=np.int64))
+        depth = math.prod(w.shape[d] for d in ws.depth_axes)
         if depth > MAX_DEPTH:
             yield Violation(at_tensor(lay.sg, w, lay.op), f"accumulation depth is {depth} (weights {list(w.shape)}), above 2^16 = {MAX_DEPTH}")

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from qcheck import Context, Model, Severity, Tensor, Violation, rule
-from qcheck_spec.graph import NARROW, Layer, at_tensor, channel_range, layers, scale_zp, weight_layers
+from qcheck_spec.bulk import Stats, buffer_stats, layer_table
+from qcheck_spec.graph import NARROW, Layer, at_tensor, channel_range, layers, weight_layers
+
+
+def _axis_of(w: Tensor) -> int | None:
+    """The axis the weight's scales run along (None for per-tensor weights)."""
+    q = w.quantization
+    if q is None or len(q.scale) <= 1 or not 0 <= q.quantized_dimension < len(w.shape):
+        return None
+    return q.quantized_dimension if len(q.scale) == w.shape[q.quantized_dimension] else None
 
 
 def _axis(lay: Layer) -> int | None:
-    """The axis the weight's scales run along (None for per-tensor weights)."""
-    q = lay.w.quantization if lay.w is not None else None
-    if q is None or len(q.scale) <= 1 or lay.w is None or not 0 <= q.quantized_dimension < len(lay.w.shape):
-        return None
-    return q.quantized_dimension if len(q.scale) == lay.w.shape[q.quantized_dimension] else None
+    return _axis_of(lay.w) if lay.w is not None else None
 
 
-def _scanned(model: Model) -> Iterator[tuple[Layer, Tensor, int | None, tuple[np.ndarray, np.ndarray]]]:
-    """Constant weights with their per-channel (min, max), each buffer scanned once (memoized)."""
+def _scanned(model: Model, suspect: Callable[[Tensor, Stats], bool]) -> Iterator[tuple[Layer, Tensor, int | None, tuple[np.ndarray, np.ndarray]]]:
+    """Constant weights whose batched buffer stats look `suspect`, with their per-channel (min, max)."""
+    stats = buffer_stats(model)
     for lay in weight_layers(model):
-        if lay.w is None:
+        w = lay.w
+        st = stats.get(w.buffer) if w is not None else None
+        if w is None or st is None or not suspect(w, st):
             continue
         axis = _axis(lay)
-        rng = channel_range(model, lay.w, axis)
+        rng = channel_range(model, w, axis)
         if rng is not None:
-            yield lay, lay.w, axis, rng
+            yield lay, w, axis, rng
+
+
+def _per_channel(w: Tensor, axis: int | None) -> int:
+    return w.num_elements // max(1, w.shape[axis]) if axis is not None else w.num_elements
 
 
 def _channels(idx: np.ndarray, limit: int = 8) -> str:
@@ -58,13 +70,14 @@ def asymmetric_weights(model: Model, ctx: Context) -> Iterator[Violation]:
     - LiteRT quantization spec ("Symmetric vs asymmetric"); `tflite/kernels/conv.cc`;
       tensorflow/tflite-micro#1784, #960; reference §2, §8 #2
     """
-    for lay in weight_layers(model):
-        _, zp = scale_zp(lay.w)  # type: ignore[misc]
+    t = layer_table(model)
+    for i in np.flatnonzero(t.weighted & t.w.any(t.wzp != 0)):
+        lay = t.layers[i]
+        zp = t.wzp[t.w.start[i] : t.w.start[i] + t.w.count[i]]
         bad = np.flatnonzero(zp)
-        if bad.size:
-            yield Violation(at_tensor(lay.sg, lay.w, lay.op),  # type: ignore[arg-type]
-                            f"weight zero point is {int(zp[bad[0]])} on channel {int(bad[0])} ({bad.size} of {zp.size} non-zero); the spec requires 0",
-                            fix="quantize the weights symmetrically", details={"channels": bad[:64].tolist()})
+        yield Violation(at_tensor(lay.sg, lay.w, lay.op),  # type: ignore[arg-type]
+                        f"weight zero point is {int(zp[bad[0]])} on channel {int(bad[0])} ({bad.size} of {zp.size} non-zero); the spec requires 0",
+                        fix="quantize the weights symmetrically", details={"channels": bad[:64].tolist()})
 
 
 @rule("QC202", "weight-outside-narrow-range")
@@ -88,7 +101,7 @@ def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violatio
       `tflite/kernels/internal/reference/integer_ops/conv.h`; alibaba/TinyNeuralNetwork#60;
       reference §8 #1
     """
-    for lay, w, axis, rng in _scanned(model):
+    for lay, w, axis, rng in _scanned(model, lambda w, st: st.min < -NARROW[w.dtype] or st.max > NARROW[w.dtype]):
         lo = NARROW[w.dtype]
         bad = np.flatnonzero((rng[0] < -lo) | (rng[1] > lo))
         if bad.size:
@@ -150,7 +163,8 @@ def degenerate_weight_channel(model: Model, ctx: Context) -> Iterator[Violation]
     ## References
     - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0); reference §8 #5
     """
-    for lay, w, axis, rng in _scanned(model):
+    # a channel can be all zero only if the buffer holds at least one channel's worth of zeros
+    for lay, w, axis, rng in _scanned(model, lambda w, st: st.zeros is None or st.zeros >= _per_channel(w, _axis_of(w))):
         dead = np.flatnonzero((rng[0] == 0) & (rng[1] == 0))
         if dead.size:
             where = f"channel(s) {_channels(dead)} ({dead.size} of {rng[0].size})" if axis is not None else "every value"
