@@ -13,7 +13,7 @@ from qcheck.model import Model
 from qcheck.reader import Source, load
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
-from qcheck.rules import Context, Rule, selected
+from qcheck.rules import Context, Rule, matches, selected
 
 CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
@@ -42,7 +42,7 @@ def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
 def check_settings(registry: Registry, settings: Settings) -> None:
     """Reject selectors that match no rule and unknown --expect names (exit 2, like ruff)."""
     for prefix in (*(settings.select or ()), *settings.ignore):
-        if not any(c.startswith(prefix) for c in registry.rules) and prefix != CRASH_CODE:
+        if not any(c.startswith(prefix) for c in registry.rules) and not CRASH_CODE.startswith(prefix):
             raise UsageError(f"rule selector {prefix!r} matches no rule (see 'qcheck rules')")
     if settings.expect is not None and settings.expect not in registry.expectations:
         names = ", ".join(sorted(registry.expectations)) or "none registered"
@@ -76,6 +76,9 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
     facts = model_facts(registry, model)
     ctx = Context(facts=facts, expect=settings.expect, options=settings.options)
     findings = run_rules(model, active_rules(registry, settings), ctx)
+    # A crash is reported whatever is selected, unless the user ignores QC900 itself.
+    if matches(CRASH_CODE, settings.ignore) > matches(CRASH_CODE, settings.select or ()):
+        findings = [f for f in findings if f.code != CRASH_CODE]
     stats = {
         "bytes": model.file_size,
         "subgraphs": len(model.subgraphs),

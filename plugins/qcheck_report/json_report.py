@@ -11,6 +11,8 @@ from qcheck import Report, __version__
 from qcheck.findings import Finding
 from qcheck.reporting import JSON_SCHEMA_VERSION as SCHEMA_VERSION
 
+_CORE_FIELDS = frozenset({"path", "error", "findings", "summary", "stats"})
+
 
 def _clean(value: object) -> object:
     """JSON has no NaN or infinity: write them as strings rather than emit invalid JSON."""
@@ -42,7 +44,8 @@ def report_json(r: Report) -> dict[str, object]:
     entry: dict[str, object] = {"path": r.path}
     if r.error is not None:
         entry["error"] = r.error
-    entry.update(r.facts)
+    # Plugin facts sit beside the core fields but never replace one of them.
+    entry.update((k, v) for k, v in r.facts.items() if k not in _CORE_FIELDS)
     entry["findings"] = [finding_json(f) for f in r.findings]
     entry["summary"] = r.summary
     if r.stats:

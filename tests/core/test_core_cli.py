@@ -1,0 +1,163 @@
+"""The command line as a user runs it: a separate `python -m qcheck` process per call."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from core_helpers import assert_one_line_error, cli_models, run_cli
+
+import qcheck
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return cli_models(tmp_path_factory.mktemp("cli"))
+
+
+@pytest.mark.parametrize(("model", "extra", "status"), [
+    ("clean", [], 0),
+    ("bad", [], 1),
+    ("custom", [], 0),  # an info finding does not fail the default --fail-on error
+    ("custom", ["--fail-on", "warning"], 0),
+    ("custom", ["--fail-on", "info"], 1),
+    ("bad", ["--fail-on", "info"], 1),
+    ("bad", ["--ignore", "QC023"], 0),
+    ("unreadable", [], 2),
+])
+def test_verify_exit_status(models: dict[str, Path], model: str, extra: list[str], status: int) -> None:
+    r = run_cli("verify", str(models[model]), "--select", "QC0", *extra)
+    assert r.returncode == status, r.stderr
+    if status == 2:
+        assert_one_line_error(r.stderr)
+    else:
+        assert r.stderr == ""
+
+
+def test_default_selection_reports_the_structural_error(models: dict[str, Path]) -> None:
+    r = run_cli("verify", str(models["bad"]))
+    assert r.returncode == 1 and "QC023" in r.stdout and "invalid-scale" in r.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["verify", "MODEL", "--select", "QC7"],
+    ["verify", "MODEL", "--ignore", "NOPE"],
+    ["verify", "MODEL", "--format", "xml"],
+    ["verify", "MODEL", "--expect", "no-such-scheme"],
+    ["verify", "MODEL", "--fail-on", "fatal"],
+    ["inspect", "MODEL", "--format", "xml"],
+    ["rule", "QC999"],
+    ["frobnicate"],
+    [],
+])
+def test_usage_errors_exit_2(models: dict[str, Path], args: list[str]) -> None:
+    r = run_cli(*[str(models["clean"]) if a == "MODEL" else a for a in args])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and r.stderr.strip()
+    assert r.stdout == ""
+
+
+def test_several_models_one_unreadable(models: dict[str, Path]) -> None:
+    r = run_cli("verify", str(models["clean"]), str(models["unreadable"]), str(models["bad"]), "--select", "QC0", "--format", "json")
+    assert r.returncode == 2
+    assert_one_line_error(r.stderr)
+    assert str(models["unreadable"]) in r.stderr
+    entries = json.loads(r.stdout)["models"]
+    assert [Path(e["path"]).name for e in entries] == ["clean.tflite", "unreadable.tflite", "bad.tflite"]
+    assert "error" not in entries[0] and entries[0]["findings"] == []
+    assert "corrupt" in entries[1]["error"] or "past the end" in entries[1]["error"] or "outside" in entries[1]["error"]
+    assert entries[1]["findings"] == [] and entries[1]["summary"] == {"error": 0, "warning": 0, "info": 0}
+    assert [f["code"] for f in entries[2]["findings"]] == ["QC023"]
+
+
+def test_folders_are_searched_recursively(models: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "m.tflite").write_bytes(models["bad"].read_bytes())
+    (tmp_path / "a" / "notes.txt").write_text("not a model")
+    r = run_cli("verify", str(tmp_path), "--select", "QC0", "--format", "json")
+    assert r.returncode == 1
+    assert [Path(e["path"]).name for e in json.loads(r.stdout)["models"]] == ["m.tflite"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli("verify", str(empty)).returncode == 2
+
+
+def malformed_files(folder: Path, good: bytes) -> list[Path]:
+    rnd = np.random.default_rng(5)
+    cases = {
+        "empty": b"",
+        "seven_bytes": good[:7],
+        "wrong_identifier": good[:4] + b"XXXX" + good[8:],
+        "random_bytes": rnd.integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+        "random_with_identifier": b"\x10\0\0\0TFL3" + rnd.integers(0, 256, 600, dtype=np.uint8).tobytes(),
+        "root_offset_past_end": (len(good) + 100).to_bytes(4, "little") + good[4:],
+        "huge_vector_length": good[:-8] + b"\xff\xff\xff\x7f" + good[-4:],
+        "half": good[: len(good) // 2],
+    }
+    for cut in range(8, len(good), max(1, len(good) // 25)):
+        cases[f"cut_{cut:05d}"] = good[:cut]
+    paths = []
+    for name, data in cases.items():
+        p = folder / f"{name}.tflite"
+        p.write_bytes(data)
+        paths.append(p)
+    return paths
+
+
+def test_malformed_inputs_exit_2_with_one_line_each(models: dict[str, Path], tmp_path: Path) -> None:
+    good = models["clean"].read_bytes()
+    paths = [p for p in malformed_files(tmp_path, good) if not _loads(p)]
+    assert len(paths) >= 25
+    r = run_cli("verify", *map(str, paths))
+    assert r.returncode == 2
+    assert_one_line_error(r.stderr, lines=len(paths))
+    for p in paths:
+        assert f"qcheck: error: {p}: " in r.stderr
+
+
+def _loads(p: Path) -> bool:
+    try:
+        qcheck.load(p)
+    except qcheck.ModelError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("command", "kind"), [
+    ("verify", "empty"), ("verify", "wrong_identifier"), ("verify", "random_bytes"), ("verify", "root_offset_past_end"),
+    ("verify", "half"), ("inspect", "half"), ("inspect", "wrong_identifier"),
+])
+def test_each_malformed_kind_alone(models: dict[str, Path], tmp_path: Path, command: str, kind: str) -> None:
+    path = next(p for p in malformed_files(tmp_path, models["clean"].read_bytes()) if p.stem == kind)
+    r = run_cli(command, str(path))
+    assert r.returncode == 2
+    assert_one_line_error(r.stderr)
+    if command == "inspect":
+        assert r.stdout == ""
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    r = run_cli("verify", str(tmp_path / "nope.tflite"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    assert_one_line_error(r.stderr)
+
+
+def test_output_file_is_written_whole(models: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("old content")
+    r = run_cli("verify", str(models["bad"]), "--select", "QC0", "--format", "json", "-o", str(out))
+    assert r.returncode == 1 and r.stdout == ""
+    assert json.loads(out.read_text())["models"][0]["summary"]["error"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("target", ["missing/dir/report.json", "existing_dir"])
+def test_output_failure_writes_nothing(models: dict[str, Path], tmp_path: Path, target: str) -> None:
+    (tmp_path / "existing_dir").mkdir()
+    r = run_cli("verify", str(models["bad"]), "--format", "json", "-o", str(tmp_path / target))
+    assert r.returncode == 2
+    assert_one_line_error(r.stderr)
+    assert "cannot write" in r.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["existing_dir"]
