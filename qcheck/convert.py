@@ -65,6 +65,7 @@ class ConvertResult:
     data: bytes | None = None  # kept only when there is no output path (Python API)
     size: int = 0
     seconds: float = 0.0  # time inside the strategy's convert (the converter itself)
+    load_seconds: float = 0.0  # loading the source (framework import included), before the first conversion
     overhead: float = 0.0  # qcheck's own time around it: calibration loading, verification, writing
     report: Report | None = None
     notes: tuple[str, ...] = ()
@@ -202,23 +203,28 @@ def run(
         (warn or (lambda m: print(m, file=sys.stderr)))(RANDOM_WARNING)
     with tempfile.TemporaryDirectory(prefix="qcheck-convert-") as tmp:
         request = ConvertRequest(source=source, workdir=Path(tmp), calibration_source=calib, unsafe=unsafe)
-        describer = next((s for s in strategies if s.needs_calibration and s.inputs is not None), None)
-        if calib is not None and describer is not None:
-            progress.phase(describer.name, f"checking calibration data ({calib.label})")
-            specs = _guarded(f"cannot load {source}", lambda: describer.inputs(request) if describer.inputs else [])
+        # Describing the inputs loads the source, once, before any conversion: a source that cannot be
+        # loaded and calibration data that does not fit are refused before anything is written.
+        loader = next((s for s in strategies if s.needs_calibration and s.inputs), None) or next((s for s in strategies if s.inputs), None)
+        load_seconds = shared = 0.0
+        if loader is not None and loader.inputs is not None:
+            describe = loader.inputs
+            progress.phase(loader.name, "loading the source")
             started = time.perf_counter()
-            request.calibration = calib.resolve(specs)
-            request.calibration.on_sample.append(progress.calibrated)
-            shared = time.perf_counter() - started  # qcheck's own work: charged to the first result
-        else:
-            shared = 0.0
+            specs = _guarded(f"cannot load {source}", lambda: describe(request))
+            load_seconds = time.perf_counter() - started
+            if calib is not None and loader.needs_calibration:
+                progress.phase(loader.name, f"checking calibration data ({calib.label})")
+                request.calibration = calib.resolve(specs)
+                request.calibration.on_sample.append(progress.calibrated)
+                shared = time.perf_counter() - started - load_seconds  # qcheck's own work: charged to the first result
         if new_folder is not None:
             _mkdir(new_folder)
         results = []
         for strategy, (_, out) in zip(strategies, jobs, strict=True):
             results.append(_convert_one(strategy, out, request, registry, progress, force, keep_going))
-            results[-1].overhead += shared
-            shared = 0.0
+        results[0].overhead += shared
+        results[0].load_seconds = load_seconds
     return results
 
 

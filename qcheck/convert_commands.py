@@ -134,7 +134,8 @@ def result_json(r: ConvertResult, results: Sequence[ConvertResult]) -> dict[str,
         "strategy": r.strategy, "expect": r.expect, "output": None if r.output is None else str(r.output),
         "bytes": r.size, "ratio_to_float": _ratio(r, results), "scheme": r.scheme, "verdict": r.verdict,
         "findings": [{"code": f.code, "severity": str(f.severity), "message": f.message} for f in findings],
-        "seconds": round(r.seconds, 3), "overhead_seconds": round(r.overhead, 3), "calibration": r.calibration,
+        "seconds": round(r.seconds, 3), "load_seconds": round(r.load_seconds, 3), "overhead_seconds": round(r.overhead, 3),
+        "calibration": r.calibration,
         "notes": list(r.notes), "error": r.error,
     }
 
@@ -159,7 +160,9 @@ def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *,
         registry.reporters["console"].render(shown, buf)
         out.write(buf.getvalue())
     if table:
-        t = Table(title="qcheck convert: strategies compared")
+        loaded = sum(r.load_seconds for r in results)
+        t = Table(title="qcheck convert: strategies compared",
+                  caption=f"source loaded once in {loaded:.2f} s, not counted in the conversion times" if loaded else None)
         for col in ("strategy", "output size", "ratio to float", "detected scheme", "verdict", "findings", "conversion time"):
             t.add_column(col, justify="right" if col in ("output size", "ratio to float", "findings", "conversion time") else "left")
         style = {"ok": "green", "fail": "bold red", "error": "bold red"}
@@ -169,15 +172,16 @@ def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *,
                       f"[{style[r.verdict]}]{r.verdict}[/]", str(len(r.report.findings)) if r.report else "-", f"{r.seconds:.2f} s")
         console.print(t)
     for r in results:
-        where = f" -> {r.output}" if r.output is not None else ""
+        where = f" {r.output}" if r.output is not None else ""
         if r.verdict == "error":
             console.print(f"[bold red]{escape(r.strategy)}: error[/]: {escape(r.error or 'no output')}")
         elif r.verdict == "fail":
             console.print(f"[bold red]{escape(r.strategy)}: FAIL[/]: the output{escape(where)} is not what the strategy promises "
                           f"(--expect {escape(r.expect)}): {r.errors} error(s) in its report; detected scheme {escape(r.scheme or 'unknown')}")
         elif not table:
-            calibrated = f", calibrated on {r.calibration}" if r.calibration else ""
-            console.print(f"[green]{escape(r.strategy)}: ok[/]: {_size(r.size)}{escape(where)}, keeps its promise "
-                          f"(--expect {escape(r.expect)}), converted in {r.seconds:.2f} s{escape(calibrated)}")
+            extra = (f", calibrated on {r.calibration}" if r.calibration else "") + (
+                f" (source loaded in {r.load_seconds:.2f} s)" if r.load_seconds else "")
+            console.print(f"[green]{escape(r.strategy)}: ok[/]: the output{escape(where)} ({_size(r.size)}) keeps its promise "
+                          f"(--expect {escape(r.expect)}), converted in {r.seconds:.2f} s{escape(extra)}")
         for note in r.notes:
             console.print(f"[yellow]{escape(r.strategy)}: note[/]: {escape(note)}")

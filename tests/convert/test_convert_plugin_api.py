@@ -242,3 +242,16 @@ def test_python_api_returns_bytes_without_writing(acme: Acme, source: Path) -> N
         convert(source, "acme-broken", registry=registry)
     with pytest.raises(UsageError, match="unknown strategy"):
         convert(source, "nope", registry=registry)
+
+
+def test_strategies_are_listed_without_importing_tensorflow() -> None:
+    """qcheck_tf is registered on every run, so registering it must stay TensorFlow-free."""
+    import subprocess
+    import sys
+
+    code = ("import sys, io, contextlib; from qcheck import cli; out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out): status = cli.main(['strategies'])\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'PIL'))\n"
+            "print(status, 'int8-only' in out.getvalue(), heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.stdout.split("\n")[0] == "0 True []", proc.stdout + proc.stderr

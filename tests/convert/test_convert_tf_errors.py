@@ -137,3 +137,14 @@ def test_python_api_raises_conversion_error_for_keras_objects(tf_registry: Any) 
 
     with pytest.raises(ConversionError, match="ELU"):
         convert(small_model(keras.layers.Activation("elu")), "int16x8-only", calibration="random", registry=tf_registry, warn=lambda m: None)
+
+
+def test_dynamic_range_that_quantizes_nothing_fails_and_says_why(tmp_path: Path, cli_registry: Any, capfd: Any) -> None:
+    """Every weight under the converter's 1024-element threshold: the output is float32, not dynamic-range."""
+    with captured_output():
+        small_model(shape=(16,)).save(tmp_path / "tiny.keras")  # one 16x16 Dense: 256 weights
+    out = tmp_path / "dr.tflite"
+    assert cli.main(["convert", str(tmp_path / "tiny.keras"), "--strategy", "dynamic-range", "-o", str(out)]) == 1
+    text = capfd.readouterr().out
+    assert "No weight was quantized" in text and "fewer than 1024 elements" in text and "largest weight here has 256" in text
+    assert "FAIL" in text and "detected scheme float32" in text
