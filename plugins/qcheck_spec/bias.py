@@ -178,8 +178,9 @@ def bias_length_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     TRANSPOSE_CONV dimension 0, DEPTHWISE_CONV_2D dimension 3).
 
     ## Why it matters
-    The kernels index the bias by output channel: LiteRT rejects a wrong count at load time for
-    convolutions and reads past the end or ignores values elsewhere.
+    The kernels index the bias by output channel. LiteRT's builtin CONV_2D kernel rejects a wrong
+    count at load time, but the XNNPACK delegate that the default interpreter applies accepts the
+    model (measured, ai-edge-litert 2.3.0) and reads the wrong bias values.
 
     ## How to fix
     Export one bias value per output channel.

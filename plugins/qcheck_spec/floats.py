@@ -53,9 +53,10 @@ def float16_constant_not_dequantized(model: Model, ctx: Context) -> Iterator[Vio
     constant) is a DEQUANTIZE, a DENSIFY or a CAST.
 
     ## Why it matters
-    float16 quantization stores weights as FLOAT16 and dequantizes them to float32 once; LiteRT's
-    CPU kernels do not take FLOAT16 operands, so the model fails to load on the CPU (only the
-    GPU delegate consumes fp16 directly).
+    float16 quantization stores weights as FLOAT16 and dequantizes them to float32 once. LiteRT's
+    CPU kernels do not check: a CONV_2D with FLOAT16 weights loads and reads the 2-byte values as
+    float32, giving NaN or 1e22 outputs (measured with ai-edge-litert 2.3.0, with and without
+    XNNPACK). Only the GPU delegate consumes fp16 weights directly.
 
     ## How to fix
     Insert a DEQUANTIZE (the converter does with `supported_types=[tf.float16]`).

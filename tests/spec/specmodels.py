@@ -201,3 +201,22 @@ def uint8_inside(middle: str = "UINT8") -> bytes:
     x = _reshape(n, x, middle, (0.1, zp))
     x = n.unary("QUANTIZE", x, 0.1, 0, dtype="INT8")
     return n.build([_reshape(n, x, "INT8", (0.1, 0))])
+
+
+def deep_int8(layers: int, seed: int = 0) -> bytes:
+    """A chain of spec-conformant int8 3x3 convolutions: 3 tensors per layer (weights, bias, output)."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder()
+    s_in = 0.02
+    x = first = b.tensor("input", "INT8", (1, 8, 8, 4), scale=s_in, zero_point=-3)
+    for i in range(layers):
+        ws = rng.uniform(0.001, 0.01, 4).astype(np.float32)
+        w = b.tensor(f"l{i}/w", "INT8", (4, 3, 3, 4), data=rng.integers(-127, 128, (4, 3, 3, 4), dtype=np.int8), scale=ws, zero_point=[0] * 4)
+        bias = b.tensor(f"l{i}/b", "INT32", (4,), data=rng.integers(-1000, 1000, 4, dtype=np.int32),
+                        scale=(np.float32(s_in) * ws).astype(np.float32), zero_point=[0] * 4)
+        s_out = float(rng.uniform(0.01, 0.05))
+        y = b.tensor(f"l{i}/y", "INT8", (1, 8, 8, 4), scale=s_out, zero_point=-128)
+        b.op("CONV_2D", [x, w, bias], [y], options={"padding": 0, "stride_w": 1, "stride_h": 1, "fused_activation_function": "RELU"}, version=3)
+        x, s_in = y, s_out
+    b.io([first], [x])
+    return b.build()
