@@ -13,6 +13,7 @@ from qcheck.model import Model
 from qcheck.reader import Source, load
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
+from qcheck.ruledocs import fix_hint
 from qcheck.rules import Context, Rule, matches, selected
 
 CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
@@ -63,7 +64,7 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
     for r in rules:
         try:
             for v in r.check(model, ctx):
-                findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix, v.details))
+                findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix or fix_hint(r), v.details))
         except Exception as e:  # a broken rule must not stop the others
             findings.append(
                 Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())

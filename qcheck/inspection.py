@@ -8,7 +8,7 @@ from typing import TextIO
 
 import numpy as np
 
-from qcheck.model import Model, Quantization, Tensor
+from qcheck.model import Model, Operator, Quantization, Tensor
 
 
 def _short(values: np.ndarray, full: bool, fmt: str) -> str:
@@ -17,6 +17,15 @@ def _short(values: np.ndarray, full: bool, fmt: str) -> str:
     if not full and len(values) > 4:
         return f"[{items[0]}, {items[1]}, … {items[2]}] ({len(values)})"
     return items[0] if len(items) == 1 else "[" + ", ".join(items) + "]"
+
+
+def _custom_code(model: Model, op: Operator) -> str | None:
+    return model.operator_codes[op.opcode_index].custom_code if op.is_custom and op.opcode_index < len(model.operator_codes) else None
+
+
+def op_label(model: Model, op: Operator) -> str:
+    """The opcode, with the custom code of a CUSTOM op: `CUSTOM(AcmeClamp)`."""
+    return f"{op.opcode}({_custom_code(model, op) or '?'})" if op.is_custom else op.opcode
 
 
 def _quant_json(q: Quantization | None) -> dict[str, object] | None:
@@ -38,14 +47,14 @@ def describe(model: Model, path: str) -> dict[str, object]:
              "producer": sg.producers.get(t.index)}
             for t in sg.tensors
         ]
-        ops = [{"index": o.index, "opcode": o.opcode, "version": model.operator_codes[o.opcode_index].version if o.opcode_index < len(model.operator_codes) else None,
+        ops = [{"index": o.index, "opcode": o.opcode, "custom_code": _custom_code(model, o), "version": model.operator_codes[o.opcode_index].version if o.opcode_index < len(model.operator_codes) else None,
                 "inputs": list(o.inputs), "outputs": list(o.outputs), "options": dict(o.options)} for o in sg.operators]
         subgraphs.append({"index": sg.index, "name": sg.name, "inputs": list(sg.inputs), "outputs": list(sg.outputs), "tensors": tensors, "operators": ops})
     return {"path": path, "summary": summary(model), "subgraphs": subgraphs}
 
 
 def summary(model: Model) -> dict[str, object]:
-    ops = Counter(op.opcode for _, op in model.iter_operators())
+    ops = Counter(op_label(model, op) for _, op in model.iter_operators())
     dtypes = Counter(t.dtype for _, t in model.iter_tensors())
     cm = model.conversion_metadata
     return {
@@ -81,15 +90,15 @@ def render(model: Model, path: str, out: TextIO, *, full: bool = False) -> None:
     console.print(f"[bold]{path}[/bold]: {s['bytes']:,} bytes, schema v{s['schema_version']}, {s['subgraphs']} subgraph(s), {s['tensors']} tensors, {s['operators']} operators")
     if s["optimization_modes"] is not None or s["min_runtime_version"]:
         console.print(f"converter: TF {s['converter']} modes {s['optimization_modes']}  min runtime: {s['min_runtime_version']}")
-    console.print("ops: " + ", ".join(f"{k}×{v}" for k, v in s["op_histogram"].items()))  # type: ignore[attr-defined]
-    console.print("dtypes: " + ", ".join(f"{k}×{v}" for k, v in s["dtype_histogram"].items()))  # type: ignore[attr-defined]
+    console.print("ops: " + ", ".join(f"{k}×{v}" for k, v in s["op_histogram"].items()))  # type: ignore[attr-defined]  # noqa: RUF001
+    console.print("dtypes: " + ", ".join(f"{k}×{v}" for k, v in s["dtype_histogram"].items()))  # type: ignore[attr-defined]  # noqa: RUF001
     for sg in model.subgraphs:
         tt = Table(title=f"subgraph {sg.index} {sg.name!r}: tensors", show_lines=False, expand=False)
         for col in ("#", "name", "dtype", "shape", "scale", "zero point", "axis", "producer"):
             tt.add_column(col, overflow="fold")
         for t in sg.tensors:
             prod = sg.producer(t.index)
-            producer = f"{prod.index} {prod.opcode}" if prod else ("const" if model.is_constant(t) else ("input" if t.index in sg.inputs else ""))
+            producer = f"{prod.index} {op_label(model, prod)}" if prod else ("const" if model.is_constant(t) else ("input" if t.index in sg.inputs else ""))
             tt.add_row(str(t.index), t.name, t.dtype, str(list(t.shape)), *_quant_cells(t, full), producer)
         console.print(tt)
         ot = Table(title=f"subgraph {sg.index}: operators")
@@ -97,5 +106,5 @@ def render(model: Model, path: str, out: TextIO, *, full: bool = False) -> None:
             ot.add_column(col, overflow="fold")
         for op in sg.operators:
             opts = ", ".join(f"{k}={v}" for k, v in op.options.items() if v not in (None, False, "NONE", 0))
-            ot.add_row(str(op.index), op.opcode, str(list(op.inputs)), str(list(op.outputs)), opts)
+            ot.add_row(str(op.index), op_label(model, op), str(list(op.inputs)), str(list(op.outputs)), opts)
         console.print(ot)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from functools import cache
 
 from qcheck.registry import Registry
 from qcheck.rules import Rule
@@ -23,11 +25,22 @@ def listing(registry: Registry, fmt: str) -> str:
         lines += [f"| {r.code} | `{r.name}` | {r.severity} | {r.summary} |" for r in rules]
         return "\n".join(lines) + "\n"
     width = max((len(r.name) for r in rules), default=4)
-    lines = [f"{r.code}  {r.name:<{width}}  {str(r.severity):<7}  {r.summary}" + ("" if r.default else "  (opt-in)") for r in rules]
+    lines = [f"{r.code}  {r.name:<{width}}  {r.severity!s:<7}  {r.summary}" + ("" if r.default else "  (opt-in)") for r in rules]
     if registry.expectations:
         lines += ["", "--expect names:"]
         lines += [f"  {e.name:<14} {e.summary}" for e in registry.expectations.values()]
     return "\n".join(lines) + "\n"
+
+
+@cache
+def fix_hint(rule: Rule) -> str | None:
+    """The first paragraph of the rule's "## How to fix" section, on one line: its findings' default fix hint."""
+    m = re.search(r"^## How to fix[ \t]*\n(.*?)(?:\n[ \t]*\n|\n## |\Z)", rule.doc, re.DOTALL | re.MULTILINE)
+    text = " ".join(m.group(1).split()) if m else ""
+    return text or None
+
+
+_PLURAL = {"strategy": "strategies"}
 
 
 def render_doc(rule: Rule, registry: Registry) -> str:
@@ -44,16 +57,16 @@ def render_doc(rule: Rule, registry: Registry) -> str:
 
 def plugins_listing(registry: Registry) -> str:
     counts: dict[str, dict[str, int]] = {}
-    for key, plugin in registry.owner.items():
+    for key, owner in registry.owner.items():
         kind = key.split(":", 1)[0]
-        counts.setdefault(plugin, {}).setdefault(kind, 0)
-        counts[plugin][kind] += 1
+        counts.setdefault(owner, {}).setdefault(kind, 0)
+        counts[owner][kind] += 1
     lines = []
     for name, plugin in registry.pm.list_name_plugin():
         if plugin is None:
             lines.append(f"{name}  (blocked)")
             continue
-        what = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.get(name, {}).items()))
-        dist = next((d.project_name for p, d in registry.pm.list_plugin_distinfo() if p is plugin), "built-in")
+        what = ", ".join(f"{n} {k if n == 1 else _PLURAL.get(k, k + 's')}" for k, n in sorted(counts.get(name, {}).items()))
+        dist = next((str(d.project_name) for p, d in registry.pm.list_plugin_distinfo() if p is plugin), "built-in")
         lines.append(f"{name}  [{dist}]  {what or 'hooks only'}")
     return "\n".join(lines) + "\n"

@@ -66,6 +66,16 @@ def test_inspect_console_shortens_long_lists(models: dict[str, Path]) -> None:
     assert "… 0.064] (64)" not in full.stdout
 
 
+def test_inspect_names_custom_ops() -> None:
+    path = str(ROOT / "fixtures" / "models" / "builder_schema_features.tflite")
+    console = run_cli("inspect", path).stdout
+    assert "ops: FULLY_CONNECTED×1, GELU×1, CUSTOM(AcmeClamp)×1" in console  # noqa: RUF001
+    assert "min runtime: 2.17.0" in console and "PTQ_FULL_INTEGER" in console
+    ops = json.loads(run_cli("inspect", path, "--format", "json").stdout)["subgraphs"][0]["operators"]
+    assert [(o["opcode"], o["custom_code"]) for o in ops] == [("FULLY_CONNECTED", None), ("GELU", None), ("CUSTOM", "AcmeClamp")]
+    assert ops[0]["inputs"] == [0, 1, -1]
+
+
 def test_inspect_json(models: dict[str, Path]) -> None:
     r = run_cli("inspect", str(models["wide"]), "--format", "json")
     data = json.loads(r.stdout)
@@ -170,6 +180,16 @@ def acme_site(tmp_path_factory: pytest.TempPathFactory) -> str:
     entry = readme_block("toml", "[project.entry-points.qcheck]").replace("[project.entry-points.qcheck]", "[qcheck]").replace('"', "")
     (info / "entry_points.txt").write_text(entry + "acme_extras = acme_extras\n")
     return os.pathsep.join([str(site), str(ROOT), str(ROOT / "plugins")])
+
+
+def test_readme_python_api_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    model = str(ROOT / "fixtures" / "models" / "builder_int8_conv_bad_params.tflite")
+    code = readme_block("python", "report = qcheck.verify(").replace('"model.tflite"', repr(model))
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README example is trusted text of this repository
+    out = capsys.readouterr().out
+    assert "QC022 error subgraph 0 > tensor 1 'conv/weights'" in out and "conv/weights INT8 (4, 3, 3, 3)" in out
+    assert namespace["data"].shape == (108,)  # type: ignore[attr-defined]
 
 
 def test_entry_point_plugins_load(acme_site: str, models: dict[str, Path]) -> None:

@@ -44,6 +44,7 @@ def test_unknown_selectors_are_usage_errors(registry: Registry) -> None:
         with pytest.raises(qcheck.UsageError):
             check_settings(registry, settings)
     check_settings(registry, Settings(select=("QC0",), ignore=("QC900",)))  # the crash code is a valid selector
+    check_settings(registry, Settings(ignore=("QC9",)))
 
 
 def test_verify_selection_end_to_end(registry: Registry) -> None:
@@ -146,6 +147,20 @@ def test_facts_first_registered_plugin_wins(acme: Registry) -> None:
     entry = json.loads(out.getvalue())["models"][0]
     assert entry["acme"] == "first" and entry["later"] is True
     assert entry["path"] == "<bytes>"  # a plugin fact cannot replace the report's own fields
+
+
+def test_fix_hint_defaults_to_the_rules_how_to_fix(registry: Registry) -> None:
+    (finding,) = qcheck.verify(BAD, registry=registry, select=("QC023",)).findings
+    assert finding.fix is not None and finding.fix.startswith("Calibrate with data that exercises the tensor")
+    assert "\n" not in finding.fix
+    own = _plugin("OwnFix", qcheck_register_rules=lambda register: register(rule("ZZ001", "own-fix")(
+        lambda model, ctx: iter([Violation(Location(), "m", fix="do this")]))))
+    (finding,) = qcheck.verify(CLEAN, registry=make_registry(external=False, extra=[own]), select=("ZZ",)).findings
+    assert finding.fix == "do this"  # the rule's own hint wins; a rule without docs has no default
+    undocumented = _plugin("NoDoc", qcheck_register_rules=lambda register: register(rule("ZZ002", "no-doc")(
+        lambda model, ctx: iter([Violation(Location(), "m")]))))
+    (finding,) = qcheck.verify(CLEAN, registry=make_registry(external=False, extra=[undocumented]), select=("ZZ",)).findings
+    assert finding.fix is None
 
 
 def test_opt_in_rules_run_only_when_selected(acme: Registry) -> None:
