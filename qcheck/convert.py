@@ -193,6 +193,8 @@ def run(
     registry = registry or make_registry()
     progress = progress or _Silent()
     strategies = _strategies(registry, [name for name, _ in jobs])
+    if not strategies:
+        raise UsageError("no strategy to run: no loaded plugin registers one (see 'qcheck plugins')")
     outputs = [out for _, out in jobs if out is not None]
     _check_paths(source, outputs, force, new_folder)
     needing = [s.name for s in strategies if s.needs_calibration]
@@ -262,9 +264,11 @@ def _convert_one(
         raise  # a refusal that concerns every strategy (bad source, unwritable output)
     except Exception as e:
         if not keep_going:
-            if isinstance(e, ConversionError):
+            err = e if isinstance(e, ConversionError) else ConversionError(f"strategy {strategy.name} failed: {one_line(e)}")
+            err.log = result.log  # type: ignore[attr-defined]  # shown with --debug
+            if err is e:
                 raise
-            raise ConversionError(f"strategy {strategy.name} failed: {one_line(e)}") from e
+            raise err from e
         result.error = str(e) if isinstance(e, ConversionError) else f"strategy {strategy.name} failed: {one_line(e)}"
     result.notes = tuple(request.notes)
     result.overhead = time.perf_counter() - start - result.seconds

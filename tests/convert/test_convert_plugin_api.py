@@ -76,6 +76,7 @@ class Acme:
         return MODEL
 
     def broken(self, request: ConvertRequest) -> bytes:
+        os.write(2, b"converter log before the crash\n")
         raise RuntimeError("converter exploded\nwith a long multi-line dump")
 
 
@@ -183,7 +184,7 @@ def test_strategy_errors_exit_2_with_no_output(
 def test_debug_shows_the_converter_traceback(acme: Acme, source: Path, tmp_path: Path, capfd: Any) -> None:
     assert cli.main(["--debug", "convert", str(source), "--strategy", "acme-broken", "-o", str(tmp_path / "o.tflite")]) == 2
     err = capfd.readouterr().err
-    assert "Traceback" in err and "RuntimeError: converter exploded" in err
+    assert "Traceback" in err and "RuntimeError: converter exploded" in err and "converter log before the crash" in err
 
 
 def test_calibration_is_validated_before_any_conversion(acme: Acme, source: Path, tmp_path: Path, capfd: Any) -> None:
