@@ -54,6 +54,8 @@ class Table:
         self.pos = pos
         n = (vt_len - 4) >> 1
         self.fields: tuple[int, ...] = _offsets(n).unpack_from(buf, vtable + 4) if n else ()
+        if n and max(self.fields) >= tab_len:
+            raise ModelError(f"{what}: vtable at byte {vtable} puts a field at offset {max(self.fields)}, outside its {tab_len}-byte table at byte {pos}")
 
     def _at(self, slot: int) -> int:
         """Absolute position of field `slot`, or 0 when absent."""

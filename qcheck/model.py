@@ -15,6 +15,7 @@ from qcheck.flatbuf import Buffer as RawBuffer
 from qcheck.schema import ELEMENT_BITS, NUMPY_DTYPES
 
 T = TypeVar("T")
+_HUGE = 1 << 63
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +99,16 @@ class Tensor(NamedTuple):
 
     @property
     def num_elements(self) -> int:
+        """The product of the dimensions; past 2**63 in magnitude only "huge" (more than any file holds).
+
+        Stopping there keeps a hostile shape of 20,000 large dimensions from costing seconds of
+        big-integer multiplication in every rule that asks.
+        """
         n = 1
         for d in self.shape:
             n *= d
+            if not -_HUGE < n < _HUGE:
+                return 0 if 0 in self.shape else n
         return n
 
     @property
@@ -274,7 +282,8 @@ class Model:
         """
         values = self.array(tensor)
         shape = tensor.shape
-        if values is None or not shape or not 0 <= axis < len(shape) or values.size != tensor.num_elements or values.size == 0:
+        # min(shape) < 0: an even number of -1 dimensions can multiply out to the data's size.
+        if values is None or not shape or not 0 <= axis < len(shape) or min(shape) < 0 or values.size != tensor.num_elements or values.size == 0:
             return None
         key = ("range", tensor.buffer, values.dtype.str, shape, axis)
         return self.memo(key, lambda: scan.channel_range(self.raw, values.reshape(shape), axis))

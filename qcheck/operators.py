@@ -48,7 +48,13 @@ def decode_operators(table: Table, codes: Sequence[OperatorCode], v: FileViews) 
     fast = _vectorised(table, codes, v)
     if fast is not None:
         return fast
-    return tuple(decode_one(i, t, codes) for i, t in enumerate(table.tables(3, "operators")))
+    out = []
+    for i, t in enumerate(table.tables(3, "operators")):
+        op = decode_one(i, t, codes)
+        # Each vector fits in the file; their sum over operators may not if operators share them.
+        v.spend(1 + len(op.inputs) + len(op.outputs) + len(op.intermediates), f"operator {i} at byte {t.pos}")
+        out.append(op)
+    return tuple(out)
 
 
 def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tuple[Operator, ...] | None:
@@ -57,6 +63,7 @@ def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tu
     pos = table_positions(v, table.pos + table.fields[3])
     if pos is None or pos.size < VECTORISE_FROM:
         return None
+    v.spend(pos.size, f"operators of the subgraph at byte {table.pos}")
     f = table_fields(v, pos, _OP_WIDTHS)
     if f is None:
         return None
@@ -80,7 +87,7 @@ def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tu
 
 def _vectors(v: FileViews, at: np.ndarray) -> list[tuple[int, ...]] | None:
     span = vectors(v, at, 4)
-    return None if span is None else gather_i32(v, *span)
+    return None if span is None else gather_i32(v, *span, "operator inputs/outputs")
 
 
 def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray) -> list[MappingProxyType[str, object]] | None:

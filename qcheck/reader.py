@@ -75,14 +75,16 @@ def parse(raw: flatbuf.Buffer, path: Path | None) -> Model:
 
 def _parse_model(raw: flatbuf.Buffer, size: int, path: Path | None) -> Model:
     root = flatbuf.root(raw, size)
-    codes = tuple(_operator_code(i, t) for i, t in enumerate(root.tables(1, "operator_codes")))
     views = Views(raw, size)
+    codes = tuple(_operator_code(i, t, views) for i, t in enumerate(root.tables(1, "operator_codes")))
     buffers = decode_buffers(root, views) or tuple(_buffer(i, t, size) for i, t in enumerate(root.tables(4, "buffers")))
     subgraphs = tuple(_subgraph(i, t, codes, views) for i, t in enumerate(root.tables(2, "subgraphs")))
     metadata: dict[str, int] = {}
     for t in root.tables(6, "metadata"):
-        metadata[t.string(0) or ""] = t.u32(1)
-    signatures = tuple(_signature(t) for t in root.tables(7, "signature_defs"))
+        name = t.string(0) or ""
+        views.spend(1 + len(name), f"metadata entry at byte {t.pos}")
+        metadata[name] = t.u32(1)
+    signatures = tuple(_signature(t, views) for t in root.tables(7, "signature_defs"))
     return Model(
         path=path,
         file_size=size,
@@ -99,10 +101,11 @@ def _parse_model(raw: flatbuf.Buffer, size: int, path: Path | None) -> Model:
     )
 
 
-def _operator_code(index: int, t: Table) -> OperatorCode:
+def _operator_code(index: int, t: Table, views: Views) -> OperatorCode:
     deprecated, builtin = t.i8(0), t.i32(3)
     code = max(builtin, deprecated)
     custom = t.string(1)
+    views.spend(1 + len(custom or ""), f"operator code {index} at byte {t.pos}")
     return OperatorCode(
         index=index,
         name="CUSTOM" if code == CUSTOM else operator_name(code),
@@ -136,21 +139,28 @@ def _subgraph(index: int, t: Table, codes: tuple[OperatorCode, ...], views: View
         for tensor in op.inputs:
             consumers[tensor].append(op.index)
     consumers.pop(-1, None)  # absent optional inputs
+    name, inputs, outputs = t.string(4) or "", t.vector(1, "i"), t.vector(2, "i")
+    views.spend(1 + len(name) + len(inputs) + len(outputs), f"subgraph {index} at byte {t.pos}")
     return Subgraph(
         index=index,
-        name=t.string(4) or "",
+        name=name,
         tensors=tensors,
         operators=operators,
-        inputs=t.vector(1, "i"),  # type: ignore[arg-type]
-        outputs=t.vector(2, "i"),  # type: ignore[arg-type]
+        inputs=inputs,  # type: ignore[arg-type]
+        outputs=outputs,  # type: ignore[arg-type]
         producers=producers,
         consumers=dict(consumers),
     )
 
 
-def _signature(t: Table) -> SignatureDef:
+def _signature(t: Table, views: Views) -> SignatureDef:
     def tensor_map(slot: int) -> dict[str, int]:
-        return {m.string(0) or "": m.u32(1) for m in t.tables(slot, "TensorMap")}
+        out = {}
+        for m in t.tables(slot, "TensorMap"):
+            name = m.string(0) or ""
+            views.spend(1 + len(name), f"signature tensor map at byte {m.pos}")
+            out[name] = m.u32(1)
+        return out
 
     return SignatureDef(t.string(2), t.u32(4), tensor_map(0), tensor_map(1))
 

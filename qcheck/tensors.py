@@ -64,7 +64,10 @@ def _header(buf: Buffer, pos: int, end: int, what: str) -> tuple[int, ...]:
     if vlen < 4 or vlen & 1 or vt + vlen > end or pos + tlen > end:
         raise ModelError(f"{what}: malformed vtable at byte {vt}")
     n = (vlen - 4) >> 1
-    return (_offsets(n).unpack_from(buf, vt + 4) if n else ()) + _ZEROS
+    fields = _offsets(n).unpack_from(buf, vt + 4) if n else ()
+    if fields and max(fields) >= tlen:
+        raise ModelError(f"{what}: vtable at byte {vt} puts a field at offset {max(fields)}, outside its {tlen}-byte table at byte {pos}")
+    return fields + _ZEROS
 
 
 def _vector(buf: Buffer, field: int, end: int, width: int, what: str) -> tuple[int, int]:
@@ -101,7 +104,9 @@ def _quantization(buf: Buffer, pos: int, end: int, views: Views) -> Quantization
         elif d is not None and details_type == 2:
             details = BlockwiseQuantization(d.i32(0), d.i32(1), d.i32(2))
         elif d is not None and details_type == 3:
-            details = MultiAxisQuantization(d.i32(0), d.i32(1), d.i32(2), tuple(d.vector(3, "i")))  # type: ignore[arg-type]
+            axes = d.vector(3, "i")
+            views.spend(len(axes), "quantization details")
+            details = MultiAxisQuantization(d.i32(0), d.i32(1), d.i32(2), tuple(axes))  # type: ignore[arg-type]
     return Quantization(
         _EMPTY_F32 if scale is None else scale,
         _EMPTY_I64 if zero_point is None else zero_point,
@@ -109,9 +114,11 @@ def _quantization(buf: Buffer, pos: int, end: int, views: Views) -> Quantization
     )
 
 
-def _sparsity(t: Table) -> Sparsity:
+def _sparsity(t: Table, views: Views) -> Sparsity:
     formats = tuple(d.i8(0) for d in t.tables(2, "dim_metadata"))
-    return Sparsity(tuple(t.vector(0, "i")), tuple(t.vector(1, "i")), formats)  # type: ignore[arg-type]
+    order, block_map = t.vector(0, "i"), t.vector(1, "i")
+    views.spend(len(formats) + len(order) + len(block_map), f"sparsity at byte {t.pos}")
+    return Sparsity(order, block_map, formats)  # type: ignore[arg-type]
 
 
 def decode_tensors(buf: Buffer, table: Table, views: Views) -> tuple[Tensor, ...]:
@@ -143,8 +150,10 @@ def decode_tensors(buf: Buffer, table: Table, views: Views) -> tuple[Tensor, ...
         if f[7]:
             s, n = _vector(buf, pos + f[7], end, 4, f"tensor {i} shape_signature")
             sig = struct.unpack_from(f"<{n}i", buf, s) if n else ()
+        # Each vector fits in the file; their sum over tensors may not if tensors share them.
+        views.spend(1 + len(shape) + len(name) + (len(sig) if sig else 0), f"tensor {i} at byte {pos}")
         quant = _quantization(buf, pos + f[4] + _u32(buf, pos + f[4])[0], end, views) if f[4] else None
-        sparsity = _sparsity(Table(buf, pos, "tensor", end).table(6, "sparsity")) if f[6] else None  # type: ignore[arg-type]
+        sparsity = _sparsity(Table(buf, pos, "tensor", end).table(6, "sparsity"), views) if f[6] else None  # type: ignore[arg-type]
         out.append(Tensor(
             i, name,
             _TYPES[_b8(buf, pos + f[1])[0] + 128] if f[1] else "FLOAT32",
@@ -177,7 +186,8 @@ def _decode_vectorised(buf: Buffer, pos: np.ndarray, v: Views) -> tuple[Tensor, 
     variable, has_rank, external = scalars(v, f[:, 5], "u8"), scalars(v, f[:, 8], "u8"), scalars(v, f[:, 10], "u32")
     if shape_v is None or name_v is None or sig_v is None or types is None or buffers is None or external is None:
         return None
-    shapes, sigs = gather_i32(v, *shape_v), gather_i32(v, *sig_v)
+    v.spend(pos.size + int(np.maximum(name_v[1], 0).sum()), f"tensors and their names at byte {int(pos[0])}")
+    shapes, sigs = gather_i32(v, *shape_v, "tensor shapes"), gather_i32(v, *sig_v, "tensor shape signatures")
     quants = _quantizations(buf, v, f[:, 4])
     if shapes is None or sigs is None or quants is None:
         return None
@@ -188,7 +198,7 @@ def _decode_vectorised(buf: Buffer, pos: np.ndarray, v: Views) -> tuple[Tensor, 
     for i, (b, variable_i, rank_i, ext) in enumerate(zip(buffers.tolist(), variable.tolist(), has_rank.tolist(), external.tolist(), strict=True)):
         n = name_len[i]
         name = str(buf[name_start[i] : name_start[i] + n], "utf-8", "replace") if n > 0 else ""
-        sparsity = _sparsity(Table(buf, int(pos[i]), "tensor", v.end).table(6, "sparsity")) if sparse[i] else None  # type: ignore[arg-type]
+        sparsity = _sparsity(Table(buf, int(pos[i]), "tensor", v.end).table(6, "sparsity"), v) if sparse[i] else None  # type: ignore[arg-type]
         out.append(Tensor(i, name, type_names[i], shapes[i], b, quants[i], variable_i != 0, sigs[i] if has_sig[i] else None, sparsity, rank_i != 0, ext))
     return tuple(out)
 

@@ -10,21 +10,39 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qcheck.errors import ModelError
 from qcheck.flatbuf import Buffer
+
+# A file whose tables and vectors do not overlap yields at most one decoded element (tensor,
+# operator, vector entry, string byte) per byte; the factor covers a fast path that gives up
+# half-way and shared strings. Only aliased offsets exceed it: without this cap, a 160 kB file
+# whose 20,000 tensors share one 20,000-entry shape vector would decode 400 million integers.
+BUDGET_PER_BYTE = 4
+BUDGET_SLACK = 1 << 16
 
 
 class FileViews:
-    """Aligned whole-file views: u8, u16, u32, i32, f32, i64 (zero-copy)."""
+    """Aligned whole-file views: u8, u16, u32, i32, f32, i64 (zero-copy), and the decoding budget."""
 
     def __init__(self, buf: Buffer, end: int) -> None:
         self.buf = buf
         self.end = end
+        self.budget = BUDGET_PER_BYTE * end + BUDGET_SLACK
         self.u8 = np.frombuffer(buf, dtype=np.uint8, count=end)
         self.u16 = np.frombuffer(buf, dtype="<u2", count=end // 2)
         self.u32 = np.frombuffer(buf, dtype="<u4", count=end // 4)
         self.i32 = np.frombuffer(buf, dtype="<i4", count=end // 4)
         self.f32 = np.frombuffer(buf, dtype="<f4", count=end // 4)
         self.i64 = np.frombuffer(buf, dtype="<i8", count=end // 8)
+
+    def spend(self, n: int, what: str) -> None:
+        """Account for `n` decoded elements before they are built; ModelError once over budget."""
+        self.budget -= n
+        if self.budget < 0:
+            raise ModelError(
+                f"{what}: tables or vectors overlap (shared or self-referencing offsets): decoding would yield more"
+                f" elements than a {self.end}-byte file can hold"
+            )
 
 
 def table_fields(v: FileViews, pos: np.ndarray, widths: Sequence[int]) -> np.ndarray | None:
@@ -82,12 +100,15 @@ def vectors(v: FileViews, at: np.ndarray, width: int) -> tuple[np.ndarray, np.nd
     return target + 4, count
 
 
-def gather_i32(v: FileViews, start: np.ndarray, count: np.ndarray) -> list[tuple[int, ...]] | None:
+def gather_i32(v: FileViews, start: np.ndarray, count: np.ndarray, what: str) -> list[tuple[int, ...]] | None:
     """The int32 vectors (start, count) as tuples, () where absent, gathered in one pass."""
     n = np.maximum(count, 0)
     if ((start[n > 0] & 3) != 0).any():
         return None
     total = int(n.sum())
+    if total > v.budget:  # name the longest vector, the likely shared one
+        v.spend(total, f"{what} (the longest, {int(n.max())} entries, at byte {int(start[np.argmax(n)]) - 4})")
+    v.budget -= total
     ends = np.cumsum(n)
     begins = ends - n
     if total:

@@ -121,8 +121,11 @@ def buffer_size_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
             continue
         want = (t.num_elements * bits + 7) // 8
         if buf.size != want:
-            yield Violation(at_tensor(sg, t), f"{t.dtype} tensor of shape {list(t.shape)} needs {want} bytes, its buffer {t.buffer} holds {buf.size}",
-                            details={"expected_bytes": want, "actual_bytes": buf.size})
+            # num_elements only says "huge" past 2**63; a hostile shape may have thousands of dimensions.
+            need = str(want) if want < 1 << 60 else "more than 2**60"
+            shape = list(t.shape) if len(t.shape) <= 16 else f"[{', '.join(map(str, t.shape[:8]))}, ...] ({len(t.shape)} dimensions)"
+            yield Violation(at_tensor(sg, t), f"{t.dtype} tensor of shape {shape} needs {need} bytes, its buffer {t.buffer} holds {buf.size}",
+                            details={"expected_bytes": want if want < 1 << 60 else None, "actual_bytes": buf.size})
 
 
 @rule("QC006", "external-buffer-out-of-range")
@@ -223,16 +226,16 @@ def index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
     for sg in model.subgraphs:
         n = len(sg.tensors)
         for kind, indices in (("input", sg.inputs), ("output", sg.outputs)):
-            for i in indices:
-                if not 0 <= i < n:
-                    yield Violation(Location(sg.index), f"subgraph {kind} tensor index {i} is out of range ({n} tensors)")
+            bad = [i for i in indices if not 0 <= i < n]
+            if bad:
+                yield Violation(Location(sg.index), f"subgraph {_out_of_range(kind, bad, n)}")
         for op in sg.operators:
             if op.opcode_index >= len(model.operator_codes):
                 yield Violation(at_op(sg, op), f"opcode_index {op.opcode_index} is out of range ({len(model.operator_codes)} operator codes)")
             for kind, indices, allow_absent in (("input", op.inputs, True), ("output", op.outputs, False), ("intermediate", op.intermediates, False)):
-                for i in indices:
-                    if not (0 <= i < n or (allow_absent and i == -1)):
-                        yield Violation(at_op(sg, op), f"{kind} tensor index {i} is out of range ({n} tensors)")
+                bad = [i for i in indices if not (0 <= i < n or (allow_absent and i == -1))]
+                if bad:
+                    yield Violation(at_op(sg, op), _out_of_range(kind, bad, n))
             for key, value in op.options.items():
                 if key.endswith("subgraph_index") or key == "subgraph":
                     if not 0 <= int(value) < nsub:  # type: ignore[call-overload]
@@ -245,6 +248,14 @@ def index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
         for name, i in (*sig.inputs.items(), *sig.outputs.items()):
             if not 0 <= i < n:
                 yield Violation(Location(sig.subgraph), f"signature {sig.key!r} maps {name!r} to tensor {i}, out of range ({n} tensors)")
+
+
+def _out_of_range(kind: str, bad: list[int], n: int) -> str:
+    """One message per index list: a damaged vector of 65,536 indices is one defect, not 65,536."""
+    if len(bad) == 1:
+        return f"{kind} tensor index {bad[0]} is out of range ({n} tensors)"
+    shown = ", ".join(str(i) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+    return f"{len(bad)} {kind} tensor indices are out of range ({n} tensors): {shown}"
 
 
 @rule("QC010", "unknown-operator", severity=Severity.INFO)
