@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from qcheck import cli
-from qcheck.engine import Settings, check_settings
-from qcheck.parallel import verify_many
+from qcheck.engine import CRASH_CODE, CRASH_NAME, Settings, check_settings
 from qcheck.errors import UsageError
+from qcheck.parallel import verify_many
 from qcheck.registry import Registry
 from qcheck.reporting import exit_status
 
@@ -93,7 +93,9 @@ def run_rules(args: argparse.Namespace, registry: Registry) -> int:
 def run_rule(args: argparse.Namespace, registry: Registry) -> int:
     from qcheck import ruledocs
 
-    print(ruledocs.render_doc(registry.rule(args.code), registry), end="")
+    crash = args.code.upper() == CRASH_CODE or args.code == CRASH_NAME
+    rule = ruledocs.crash_rule(CRASH_CODE, CRASH_NAME) if crash else registry.rule(args.code)
+    print(ruledocs.render_doc(rule, registry), end="")
     return 0
 
 

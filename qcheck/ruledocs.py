@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterator
 from functools import cache
 
+from qcheck.findings import Severity, Violation
 from qcheck.registry import Registry
 from qcheck.rules import Rule
 
@@ -43,8 +45,35 @@ def fix_hint(rule: Rule) -> str | None:
 _PLURAL = {"strategy": "strategies"}
 
 
+def _crashed(model: object, ctx: object) -> Iterator[Violation]:
+    """A rule raised an exception, so its checks did not finish on this model.
+
+    ## What it checks
+    Nothing by itself: the engine reports it when a rule's code raises, with the rule's code, name
+    and the exception in the message. The other rules still run.
+
+    ## Why it matters
+    The crashed rule may have missed real problems in this model, and the crash is a bug in
+    qcheck or in a plugin (often on an unusual but valid model, or a malformed one).
+
+    ## How to fix
+    Report the message and, if you can, the model to the plugin that owns the rule (see
+    `qcheck plugins`); `--ignore QC900` hides these findings.
+
+    ## References
+    - `qcheck/engine.py` (run_rules)
+    """
+    return iter(())
+
+
+def crash_rule(code: str, name: str) -> Rule:
+    """The documentation entry of the engine's own crash finding (it is not a registered rule)."""
+    return Rule(code, name, _crashed, Severity.ERROR)
+
+
 def render_doc(rule: Rule, registry: Registry) -> str:
-    header = f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity}. Plugin: {registry.owner.get(f'rule:{rule.code}')}.\n\n"
+    owner = registry.owner.get(f"rule:{rule.code}", "qcheck core")
+    header = f"# {rule.code} {rule.name}\n\nDefault severity: {rule.severity}. Plugin: {owner}.\n\n"
     text = header + rule.doc + "\n"
     if sys.stdout.isatty():
         from rich.console import Console

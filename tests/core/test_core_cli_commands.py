@@ -33,6 +33,8 @@ def test_rules_rule_and_plugins() -> None:
     for heading in ("# QC023 invalid-scale", "## What it checks", "## Why it matters", "## How to fix", "## References"):
         assert heading in doc.stdout
     assert run_cli("rule", "invalid-scale").stdout == doc.stdout  # by name too
+    crash = run_cli("rule", "QC900")
+    assert crash.returncode == 0 and crash.stdout.startswith("# QC900 rule-crashed\n") and "--ignore QC900" in crash.stdout
     unknown = run_cli("rule", "QC999")
     assert unknown.returncode == 2 and "unknown rule 'QC999'" in unknown.stderr
     plugins = run_cli("plugins")

@@ -253,3 +253,12 @@ def test_load_accepts_bytes_bytearray_memoryview_and_paths(tmp_path: object) -> 
     path.write_bytes(raw)
     names = {qcheck.load(src).main.tensors[0].name for src in (raw, bytearray(raw), memoryview(raw), path, str(path))}
     assert names == {"x"}
+
+
+def test_sparsity_round_trip() -> None:
+    b = ModelBuilder()
+    b.tensor("dense", "FLOAT32", [4, 4])
+    b.tensor("sparse", "FLOAT16", [4, 4], data=np.ones(5, np.float16), sparsity=([0, 1, 2], [1], [0, 1, 0]))
+    dense, sparse = qcheck.load(b.build()).main.tensors
+    assert dense.sparsity is None
+    assert (sparse.sparsity.traversal_order, sparse.sparsity.block_map, sparse.sparsity.dim_formats) == ((0, 1, 2), (1,), (0, 1, 0))

@@ -6,16 +6,18 @@ import re
 
 import pytest
 
+from qcheck.engine import CRASH_CODE, CRASH_NAME
 from qcheck.registry import make_registry
-from qcheck.ruledocs import render_doc
+from qcheck.ruledocs import crash_rule, render_doc
 
 HEADINGS = ("## What it checks", "## Why it matters", "## How to fix", "## References")
 ALL = make_registry(external=False)
+DOCUMENTED = {**ALL.rules, CRASH_CODE: crash_rule(CRASH_CODE, CRASH_NAME)}  # QC900 is the engine's own
 
 
-@pytest.mark.parametrize("code", sorted(ALL.rules))
+@pytest.mark.parametrize("code", sorted(DOCUMENTED))
 def test_rule_is_documented(code: str) -> None:
-    rule = ALL.rules[code]
+    rule = DOCUMENTED[code]
     assert re.fullmatch(r"[A-Z]{1,4}[0-9]{3}", rule.code)
     assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", rule.name)
     lines = rule.doc.splitlines()
