@@ -161,3 +161,10 @@ def test_output_failure_writes_nothing(models: dict[str, Path], tmp_path: Path, 
     assert_one_line_error(r.stderr)
     assert "cannot write" in r.stderr
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["existing_dir"]
+
+
+def test_parallel_jobs_give_the_same_report(models: dict[str, Path]) -> None:
+    args = ["verify", str(models["bad"]), str(models["unreadable"]), str(models["clean"]), str(models["custom"]), "--format", "json"]
+    one, two = run_cli(*args, "-j", "1"), run_cli(*args, "-j", "2")
+    assert (one.returncode, one.stdout, one.stderr) == (two.returncode, two.stdout, two.stderr)
+    assert one.returncode == 2 and len(json.loads(one.stdout)["models"]) == 4
