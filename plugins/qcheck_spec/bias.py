@@ -116,7 +116,7 @@ def _mismatch(model: Model, all_zero: bool) -> Iterator[Violation]:
         what = (f"bias scale[{c}] is {p.got[sl][c]:.6g}, expected input scale x weight scale[{c}] = {p.expected[sl][c]:.6g} "
                 f"(relative error {err[c]:.3g}; {bad.size} of {err.size} channel(s) off)")
         if all_zero:
-            what += "; harmless here because every bias value is 0 (e.g. one zero bias shared by several ops)"
+            what += "; harmless while every bias value is 0"
         yield Violation(at_tensor(lay.sg, lay.b, lay.op), what,  # type: ignore[arg-type]
                         details={"channels": bad[:64].tolist(), "max_relative_error": float(err.max())})
 

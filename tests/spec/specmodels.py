@@ -173,7 +173,7 @@ def requantize(in_dtype: str, mid: tuple[str, float, int] | None, out: tuple[str
     return n.build([x])
 
 
-def _reshape(n: Net, x: int, dtype: str, q: tuple[float, int]) -> int:
+def reshape(n: Net, x: int, dtype: str, q: tuple[float, int]) -> int:
     shp = n.t("shape", "INT32", (2,), data=list(n.shapes[x]))
     y = n.t("reshaped", dtype, n.shapes[x], *q)
     n.op("RESHAPE", [x, shp], [y])
@@ -183,14 +183,14 @@ def _reshape(n: Net, x: int, dtype: str, q: tuple[float, int]) -> int:
 def float_island(middle: str | None = "FLOOR") -> bytes:
     """int8 -> RESHAPE -> DEQUANTIZE -> FLOOR (float) -> QUANTIZE -> RESHAPE -> int8 (or int8 all along)."""
     n = Net()
-    x = _reshape(n, n.input("INT8", (1, 8), 0.05, 0), "INT8", (0.05, 0))
+    x = reshape(n, n.input("INT8", (1, 8), 0.05, 0), "INT8", (0.05, 0))
     if middle is not None:
         f = n.t("f", "FLOAT32", (1, 8))
         n.op("DEQUANTIZE", [x], [f])
         g = n.t("g", "FLOAT32", (1, 8))
         n.op(middle, [f], [g])
         x = n.unary("QUANTIZE", g, 0.05, 0, dtype="INT8")
-    return n.build([_reshape(n, x, "INT8", (0.05, 0))])
+    return n.build([reshape(n, x, "INT8", (0.05, 0))])
 
 
 def uint8_inside(middle: str = "UINT8") -> bytes:
@@ -198,9 +198,9 @@ def uint8_inside(middle: str = "UINT8") -> bytes:
     n = Net()
     zp = 128 if middle == "UINT8" else 0
     x = n.unary("QUANTIZE", n.input("INT8", (1, 8), 0.1, 0), 0.1, zp, dtype=middle)
-    x = _reshape(n, x, middle, (0.1, zp))
+    x = reshape(n, x, middle, (0.1, zp))
     x = n.unary("QUANTIZE", x, 0.1, 0, dtype="INT8")
-    return n.build([_reshape(n, x, "INT8", (0.1, 0))])
+    return n.build([reshape(n, x, "INT8", (0.1, 0))])
 
 
 def deep_int8(layers: int, seed: int = 0) -> bytes:
