@@ -74,7 +74,9 @@ class _Subgraph:
 
 def _as_bytes(data: bytes | np.ndarray, dtype: str) -> bytes | np.ndarray:
     if isinstance(data, np.ndarray) and dtype in NUMPY_DTYPES:
-        return np.ascontiguousarray(data, dtype=NUMPY_DTYPES[dtype])
+        # asarray, not ascontiguousarray: a broadcast view of a multi-GB constant must stay a view
+        # (the writers copy it out in chunks).
+        return np.asarray(data, dtype=NUMPY_DTYPES[dtype])
     return data
 
 
