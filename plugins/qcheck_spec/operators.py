@@ -96,9 +96,10 @@ def same_scale_violation(model: Model, ctx: Context) -> Iterator[Violation]:
     ## Why it matters
     These ops move or compare raw integers without rescaling. The message says what LiteRT does
     (measured, ai-edge-litert 2.3.0): rejection at load time (CONCATENATION int8, EXPAND_DIMS,
-    BATCH_TO_SPACE_ND, ...), rejection only by the default XNNPACK delegate (TRANSPOSE, SLICE,
-    PAD, RESIZE_BILINEAR for 8-bit), a debug-only DCHECK (pooling), or silently wrong values
-    (RESHAPE, GATHER, MAXIMUM, ...), which is what a validator is for.
+    BATCH_TO_SPACE_ND, ...), rejection only by the default XNNPACK delegate (8-bit TRANSPOSE,
+    STRIDED_SLICE, PAD, RESIZE_BILINEAR, MAX_POOL_2D, SPLIT, SPACE_TO_DEPTH, DEPTH_TO_SPACE), a
+    debug-only DCHECK (AVERAGE_POOL_2D), or silently wrong values (RESHAPE, RESIZE_NEAREST_NEIGHBOR,
+    GATHER, MAXIMUM, REDUCE_MAX, ...), which is what a validator is for.
 
     ## How to fix
     Give the output the input's quantization (the converter does), or insert a QUANTIZE where a

@@ -4,7 +4,7 @@ They complement fixtures/models/tf_*.tflite (one small demo model per strategy) 
 spec rules care about: PRELU, TRANSPOSE_CONV, pooling, CONCATENATION, RESIZE_BILINEAR, PAD, TANH,
 LOGISTIC, SOFTMAX, LOG_SOFTMAX, HARD_SWISH, float-fallback islands, hybrid LSTM and per-channel
 hybrid CONV_2D, 16x8 with int32 biases, and untrained (all-zero, shared) biases.
-Needs TensorFlow; run: .venv/bin/python tests/spec/make_spec_models.py
+Needs TensorFlow; run: .venv/bin/python tests/spec/make_spec_models.py [STEM...]
 Weights are seeded; models.json records what each file must be (see test_spec_false_alarms.py).
 """
 
@@ -36,6 +36,21 @@ def build(kind: str):  # type: ignore[no-untyped-def]
         x = layers.Activation("hard_swish")(x)
         x = layers.Lambda(lambda v: tf.nn.log_softmax(v))(x)
         return keras.Model(inp, layers.Dense(5)(layers.Flatten()(x)))
+    if kind == "shapes":  # a chain: each same-scale op feeds a 1x1 CONV_2D (a changed scale there is harmless)
+        import tensorflow as tf
+
+        steps = [layers.MaxPooling2D(2, padding="same"), layers.AveragePooling2D(2, padding="same"),
+                 lambda v: tf.transpose(v, [0, 2, 1, 3]), lambda v: v[:, :, :, :],
+                 lambda v: tf.pad(v, [[0, 0], [1, 1], [1, 1], [0, 0]]), lambda v: tf.image.resize(v, (8, 8), method="bilinear"),
+                 lambda v: tf.image.resize(v, (8, 8), method="nearest"), lambda v: tf.nn.space_to_depth(v, 2),
+                 lambda v: tf.nn.depth_to_space(v, 2), lambda v: tf.tile(v, [1, 1, 1, 1]) + 0.0,
+                 lambda v: tf.reduce_max(v, axis=1, keepdims=True), lambda v: tf.maximum(v, 0.25),
+                 lambda v: tf.reshape(v, (1, 8, -1))]
+        x = inp = keras.Input((8, 8, 4), batch_size=1)
+        for step in steps:
+            y = step(x) if isinstance(step, layers.Layer) else layers.Lambda(step)(x)
+            x = layers.Conv2D(4, 1)(y) if len(y.shape) == 4 else layers.Dense(4)(y)
+        return keras.Model(inp, x)
     if kind == "big":  # weights >= 1024 elements, so dynamic range quantizes CONV_2D per channel
         x = inp = keras.Input((8, 8, 16), batch_size=1)
         x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)
@@ -73,6 +88,7 @@ MODELS = {
     "zeros16_int16x8": ("zeros16", "int16x8", "int16x8", []),  # untrained: one zero bias shared (QC209 info)
     "fallback_int8only": ("fallback", "int8only", "int8-fallback", []),  # FLOOR stays float despite int8-only
     "fallback_int16x8fb": ("fallback", "int16x8fb", "int16x8-fallback", []),
+    "shapes_int8": ("shapes", "int8", "int8", []),
     "big_dynamic": ("big", "dynamic", "dynamic-range", []),
     "rnn_dynamic": ("rnn", "dynamic", "dynamic-range", []),
 }
@@ -110,8 +126,11 @@ def main() -> int:
     import numpy as np
 
     OUT.mkdir(exist_ok=True)
-    manifest = {}
+    manifest = json.loads((OUT / "models.json").read_text()) if (OUT / "models.json").exists() else {}
+    only = set(sys.argv[1:])  # regenerate only these stems (default: all)
     for stem, (kind, mode, expect, known) in MODELS.items():
+        if only and stem not in only:
+            continue
         keras.utils.set_random_seed(0)
         model = build("vision16" if kind == "zeros16" else kind)
         if kind != "zeros16":  # random weights: non-zero biases, so bias scales matter

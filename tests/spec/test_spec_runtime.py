@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mutations import BASELINES, MUTATIONS, probe
-from qcheck_spec.optable import RUNTIME
+from mutations import BASELINES, MODELS, MUTATIONS, patched, probe, scale
+from qcheck_spec.optable import RUNTIME, spec
 from specmodels import chain
 
 import qcheck
@@ -65,3 +65,25 @@ def test_runtime_claims_in_messages_match_litert(tmp_path: Path, registry) -> No
         [message] = _claims(data, registry)
         assert claim in message, (name, message)
         assert (verdict == "OK") == (claim == RUNTIME["silent"]), (name, verdict)
+
+
+SHAPES = "shapes_int8.tflite"  # a converter-made chain of same-scale ops, each followed by a 1x1 CONV_2D
+REJECTS = (RUNTIME["load"], RUNTIME["xnnpack"])
+
+
+def _same_scale_ops() -> list[str]:
+    model = qcheck.load(MODELS / SHAPES)
+    return sorted({op.opcode for _, op in model.iter_operators() if spec(op.opcode).same is not None})
+
+
+def test_same_scale_claims_match_litert(tmp_path: Path, registry) -> None:  # type: ignore[no-untyped-def]
+    ops = _same_scale_ops()
+    assert len(ops) >= 10
+    blobs = [patched(SHAPES, scale(opcode, 1.5))() for opcode in ops]
+    for opcode, data, verdict in zip(ops, blobs, probe(blobs, tmp_path), strict=True):
+        findings = qcheck.verify(data, registry=registry).findings
+        claims = {f.message.rsplit("equal and ", 1)[1] for f in findings if f.code == "QC402" and f.location.opcode == opcode}
+        assert len(claims) == 1, (opcode, claims)
+        # the only other errors are on the consumer's bias scale, which LiteRT never checks
+        assert {f.code for f in findings if f.severity >= Severity.ERROR} <= {"QC402", "QC208"}
+        assert (verdict != "OK") == (claims.pop() in REJECTS), (opcode, verdict)
