@@ -127,3 +127,42 @@ def long_shape(rank: int, dim: int = 2**31 - 1) -> bytes:
     t = b.tensor("huge", "INT8", [dim] * rank, data=b"\x01", scale=0.5, zero_point=0)
     b.io([t], [t])
     return b.build()
+
+
+def external_buffer_groups(paths: list[str]) -> bytes:
+    """A model whose constant tensor lives in an external buffer group named by a file path
+    (Model.external_buffer_groups / external_buffers, schema 3d): readers must not open them."""
+    b = flatbuffers.Builder(1024)
+    groups = []
+    for p in paths:
+        name = b.CreateString(p)
+        b.StartObject(1)
+        b.PrependUOffsetTRelativeSlot(0, name, 0)
+        groups.append(b.EndObject())
+    b.StartObject(5)  # ExternalBuffer: id, group, offset, length, packing
+    b.PrependUint32Slot(0, 1, 0)
+    b.PrependUint32Slot(1, 0, 0)
+    b.PrependUint64Slot(2, 0, 0)
+    b.PrependUint64Slot(3, 16, 0)
+    ext = b.EndObject()
+    shape = b.CreateNumpyVector(np.array([16], dtype="<i4"))
+    name = b.CreateString("weights")
+    b.StartObject(11)
+    b.PrependUOffsetTRelativeSlot(0, shape, 0)
+    b.PrependInt8Slot(1, 9, 0)  # INT8
+    b.PrependUOffsetTRelativeSlot(3, name, 0)
+    b.PrependUint32Slot(10, 1, 0)  # external_buffer id 1
+    t = b.EndObject()
+    sg = _subgraph(b, [t])
+    b.StartObject(3)
+    empty = b.EndObject()
+    buffers, sgs = _vector(b, [empty]), _vector(b, [sg])
+    gvec, evec = _vector(b, groups), _vector(b, [ext])
+    b.StartObject(10)
+    b.PrependUint32Slot(0, 3, 0)
+    b.PrependUOffsetTRelativeSlot(2, sgs, 0)
+    b.PrependUOffsetTRelativeSlot(4, buffers, 0)
+    b.PrependUOffsetTRelativeSlot(8, gvec, 0)
+    b.PrependUOffsetTRelativeSlot(9, evec, 0)
+    b.Finish(b.EndObject(), file_identifier=b"TFL3")
+    return bytes(b.Output())
