@@ -155,7 +155,7 @@ def run_mutations(checker: Checker, seeds: list[Seed], count: int, seed: int) ->
     return failures
 
 
-def save_failures(failures: list[tuple[str, str, bytes]], folder: Path) -> list[Path]:
+def save_failures(failures: list[tuple[str, str, bytes]], folder: Path, prefix: str = "failure") -> list[Path]:
     """Write each distinct failure's first input (so it can be added to regressions/)."""
     folder.mkdir(parents=True, exist_ok=True)
     out, seen = [], set()
@@ -164,7 +164,7 @@ def save_failures(failures: list[tuple[str, str, bytes]], folder: Path) -> list[
         if key in seen:
             continue
         seen.add(key)
-        path = folder / f"failure-{len(out)}.tflite"
+        path = folder / f"{prefix}-{len(out)}.tflite"
         path.write_bytes(data)
         path.with_suffix(".txt").write_text(f"{problem}\n{what}\n")
         out.append(path)
