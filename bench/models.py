@@ -17,6 +17,7 @@ class Graph:
         self.rng = np.random.default_rng(seed)
         self.weights = weights  # "random", or "broadcast" for huge models (nothing big in memory)
         self.n = 0
+        self.scales: dict[int, float] = {}  # activation tensor -> its scale (bias scale = input x weight)
 
     def _w(self, shape: tuple[int, ...]) -> np.ndarray:
         if self.weights == "broadcast":  # one random row repeated: a view, written in chunks
@@ -25,13 +26,16 @@ class Graph:
         return self.rng.integers(-127, 128, shape, dtype=np.int8)
 
     def act(self, shape: list[int], name: str) -> int:
-        return self.b.tensor(name, "INT8", shape, scale=float(self.rng.uniform(0.01, 0.05)), zero_point=int(self.rng.integers(-128, 0)))
+        scale = float(np.float32(self.rng.uniform(0.01, 0.05)))
+        t = self.b.tensor(name, "INT8", shape, scale=scale, zero_point=int(self.rng.integers(-128, 0)))
+        self.scales[t] = scale
+        return t
 
     def conv(self, x: int, shape: list[int], out_ch: int, k: int = 3, stride: int = 1, depthwise: bool = False) -> tuple[int, list[int]]:
         self.n += 1
         n, h, w, c = shape
         oh, ow = (h + stride - 1) // stride, (w + stride - 1) // stride
-        in_scale = 0.02
+        in_scale = self.scales[x]
         if depthwise:
             wshape, axis, out_ch = (1, k, k, c), 3, c
         else:
@@ -51,7 +55,7 @@ class Graph:
         self.n += 1
         ws = self.rng.uniform(0.001, 0.01, out_features).astype(np.float32)
         wt = self.b.tensor(f"fc{self.n}/weights", "INT8", (out_features, in_features), data=self._w((out_features, in_features)), scale=ws)
-        bias = self.b.tensor(f"fc{self.n}/bias", "INT32", [out_features], data=np.zeros(out_features, np.int32), scale=ws * 0.02)
+        bias = self.b.tensor(f"fc{self.n}/bias", "INT32", [out_features], data=np.zeros(out_features, np.int32), scale=ws * self.scales[x])
         y = self.act([1, out_features], f"fc{self.n}/output")
         self.b.op("FULLY_CONNECTED", [x, wt, bias], [y], options={"fused_activation_function": "NONE"}, version=4)
         return y
