@@ -5,6 +5,7 @@ from __future__ import annotations
 import mmap
 from collections import defaultdict
 import os
+import stat
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,9 +40,14 @@ def load(source: Source) -> Model:
         return parse(source if not isinstance(source, memoryview) else source.toreadonly(), None)
     path = Path(source)
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
+        # O_NONBLOCK: opening a named pipe would otherwise wait forever for a writer.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelError(f"{path}: not a regular file (a pipe, socket or device), not a .tflite model")
+            if info.st_size == 0:
                 raise ModelError(f"{path}: empty file, not a .tflite model")
             # mmap: the file is paged in only where rules look, so parse time does not grow with size.
             raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 import robust_craft as craft
-from robust_check import REGRESSIONS, Checker, memory_limit
+from robust_check import REGRESSIONS, Checker, memory_limit, time_limit
 
 import qcheck
 from qcheck.builder import ModelBuilder
@@ -121,3 +122,13 @@ def test_cycles_in_graph_and_subgraph_calls(checker: Checker) -> None:
     b.op("CALL_ONCE", [], [], options={"init_subgraph_index": 0})
     b.io([x], [y])
     assert checker.check(b.build()) is None
+
+
+def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    """A named pipe used to block open() forever (waiting for a writer); devices and folders are refused too."""
+    fifo = tmp_path / "model.tflite"
+    os.mkfifo(fifo)
+    for path, says in ((fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file"), (tmp_path, "directory"),
+                       (tmp_path / "missing.tflite", "no such file")):
+        with time_limit(5), pytest.raises(qcheck.ModelError, match=says):
+            qcheck.load(path)
