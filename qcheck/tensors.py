@@ -246,6 +246,7 @@ def decode_buffers(root: Table, v: Views) -> tuple[BufferInfo, ...] | None:
         return None
     offset = np.where(f[:, 1] != 0, v.i64[f[:, 1] >> 3], 0)
     size = np.where(f[:, 2] != 0, v.i64[f[:, 2] >> 3], 0)
-    if (offset[data[1] <= 0] > 1).any():
+    outside = offset[data[1] <= 0]
+    if ((outside > 1) | (outside < 0)).any():  # (< 0: a u64 offset of 2**63 or more, read as int64)
         return None  # data stored outside the FlatBuffer: the per-buffer path checks its range
     return tuple(BufferInfo(i, s, n) if n > 0 else BufferInfo(i, 0, 0) for i, (s, n) in enumerate(zip(data[0].tolist(), data[1].tolist(), strict=True)))

@@ -99,6 +99,16 @@ def index(rnd: random.Random, s: Seed, b: bytearray) -> str:
     return f"index:{p.role}:{p.what}@{p.pos}={value}"
 
 
+def buffer_span(rnd: random.Random, s: Seed, b: bytearray) -> str:
+    """Buffer.offset / Buffer.size (u64): past the end, the placeholder 1, sign-bit values."""
+    p = _pick(rnd, s.map.with_roles(("offset", "size"), 8))
+    if p is None:
+        return "noop"
+    value = rnd.choice((0, 1, 2, len(b) - 1, len(b), len(b) + 16, 2**31, 2**32, 2**63, 2**64 - 1, 2**63 + len(b)))
+    _put(b, p.pos, "<Q", value)
+    return f"span:{p.role}:{p.what}@{p.pos}={value}"
+
+
 def union(rnd: random.Random, s: Seed, b: bytearray) -> str:
     """A union type byte that names another (or no, or an unknown) table type."""
     p = _pick(rnd, s.map.of("scalar", role="union_type"))
@@ -157,6 +167,7 @@ def bytes_damage(rnd: random.Random, s: Seed, b: bytearray) -> str:
 
 MUTATORS: tuple[tuple[Callable[[random.Random, Seed, bytearray], str], int], ...] = (
     (truncate, 2), (retarget, 4), (vtable, 3), (veclen, 3), (index, 4), (union, 2), (scalar_value, 4), (bytes_damage, 3),
+    (buffer_span, 1),
 )
 _FUNCS, _WEIGHTS = zip(*MUTATORS, strict=True)
 

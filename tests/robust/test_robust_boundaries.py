@@ -14,7 +14,7 @@ import qcheck
 from qcheck.builder import ModelBuilder
 
 
-def _control_flow_model() -> bytes:
+def _control_flow_model(external: bool = False) -> bytes:
     """Two subgraphs, a WHILE, a signature, metadata: every table kind qcheck reads, in 2 kB."""
     b = ModelBuilder()
     x = b.tensor("x", "INT8", [1, 4], scale=0.5, zero_point=-1)
@@ -31,10 +31,10 @@ def _control_flow_model() -> bytes:
     b.io([x], [z])
     b.signature("serving_default", {"x": x}, {"z": z})
     b.metadata("min_runtime_version", b"2.3.0\0\0\0\0\0\0\0\0\0\0\0")
-    return b.build()
+    return b.build(external=external)
 
 
-SEEDS = {"control_flow": _control_flow_model(), "clean_conv": (ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite").read_bytes()}
+SEEDS = {"control_flow": _control_flow_model(), "external_buffers": _control_flow_model(external=True), "clean_conv": (ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite").read_bytes()}
 
 
 def _patched(data: bytes, pos: int, fmt: str, value: object) -> bytes:
@@ -73,6 +73,9 @@ def damaged(data: bytes, fm: FileMap) -> Iterator[tuple[str, bytes]]:
         elif p.role == "scale":
             for value in NASTY_FLOATS:
                 yield f"{p.what} = {value}", _patched(data, p.pos, "<f", value)
+        elif p.role in ("offset", "size") and p.width == 8:
+            for value in (0, 1, size, size + 1, 2**63, 2**64 - 1):
+                yield f"{p.what} = {value}", _patched(data, p.pos, "<Q", value)
         elif p.role == "zero_point":
             for value in (-(2**63), 2**63 - 1, 128, -129):
                 yield f"{p.what} = {value}", _patched(data, p.pos, "<q", value)
@@ -106,3 +109,14 @@ def test_truncation_messages_name_a_place() -> None:
             qcheck.load(data[:cut])
         message = str(e.value)
         assert "\n" not in message and any(ch.isdigit() for ch in message), message
+
+
+def test_every_external_buffer_past_the_end_is_reported(checker: Checker) -> None:
+    """Damage to Buffer.offset/size is never silently dropped: QC006 names the buffer."""
+    data = SEEDS["external_buffers"]
+    points = [p for p in walk(data).points if p.role in ("offset", "size") and p.width == 8]
+    assert len(points) >= 4
+    for p in points:
+        for value in (len(data) + 1, 2**63, 2**64 - 1):
+            report = qcheck.verify(_patched(data, p.pos, "<Q", value), registry=checker.registry)
+            assert "QC006" in {f.code for f in report.findings}, (p.what, value)

@@ -132,3 +132,10 @@ def test_special_files_are_refused_without_blocking(tmp_path: Path) -> None:
                        (tmp_path / "missing.tflite", "no such file")):
         with time_limit(5), pytest.raises(qcheck.ModelError, match=says):
             qcheck.load(path)
+
+
+def test_huge_external_offset_is_reported() -> None:
+    """Offsets of 2**63 and more must not read as negative and vanish: QC006 names the buffer."""
+    report = qcheck.verify((REGRESSIONS / "buffer-offset-2pow63-silently-dropped.tflite").read_bytes())
+    assert [f.message for f in report.findings if f.code == "QC006"] == [
+        "buffer 1: bytes 9223372036854775808..9223372036854775812 lie past the end of the file (276 bytes)"]
