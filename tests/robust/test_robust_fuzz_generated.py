@@ -31,7 +31,7 @@ def test_seeded_random_models(checker: Checker) -> None:
     rnd = random.Random(fuzz_seed(3))
     failures = []
     with memory_limit():
-        for _ in range(fuzz_count(4000)):
+        for _ in range(fuzz_count(3000)):
             data = random_model(RandomChooser(rnd))
             problem = _verify_generated(checker, data)
             if problem:
@@ -53,7 +53,7 @@ class _Drawn:
 
 
 # Derandomized (the same examples every CI run) unless a long session sets QCHECK_FUZZ_SEED.
-@settings(max_examples=fuzz_count(150), deadline=None, derandomize="QCHECK_FUZZ_SEED" not in os.environ, database=None,
+@settings(max_examples=fuzz_count(100), deadline=None, derandomize="QCHECK_FUZZ_SEED" not in os.environ, database=None,
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_hypothesis_models(checker: Checker, data: st.DataObject) -> None:
