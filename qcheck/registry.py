@@ -99,6 +99,20 @@ def _registrar(reg: Registry, kind: str, table: dict[str, Any], plugin: str, key
     return register
 
 
+def _broken_entry_point(blocked: Iterable[str]) -> str:
+    """Name and target of the first `qcheck` entry point that fails to import."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="qcheck"):
+        if ep.name in blocked:
+            continue
+        try:
+            ep.load()
+        except Exception:
+            return f"{ep.name} ({ep.value})"
+    return "(unknown)"
+
+
 def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: Iterable[object] = ()) -> Registry:
     """Build a plugin manager (built-ins, then entry points, then `extra`) and collect its values."""
     pm = pluggy.PluginManager("qcheck")
@@ -108,11 +122,18 @@ def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: 
     for modname in DEFAULT_PLUGINS:
         if not pm.is_blocked(modname):
             pm.register(importlib.import_module(modname), name=modname)
-    if external:
-        pm.load_setuptools_entrypoints("qcheck")
-    for plugin in extra:
-        pm.register(plugin)
-    pm.check_pending()
+    try:
+        if external:
+            pm.load_setuptools_entrypoints("qcheck")
+        for plugin in extra:
+            pm.register(plugin)
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        raise UsageError(f"plugin {e.plugin_name!r} is invalid: {e} (block it with --disable-plugin {e.plugin_name})") from None
+    except Exception as e:  # an installed plugin that fails to import must not look like a qcheck crash
+        name = _broken_entry_point(blocked)
+        raise UsageError(f"third-party plugin {name} failed to load: {type(e).__name__}: {e}"
+                         f" (block it with --disable-plugin {name.split()[0]})") from None
     reg = Registry(pm)
     calls = (
         ("qcheck_register_rules", "rule", reg.rules, lambda v: v.code),

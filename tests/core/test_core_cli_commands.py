@@ -213,3 +213,20 @@ def test_entry_point_plugins_load(acme_site: str, models: dict[str, Path]) -> No
     assert r.stdout == f"ACME {gelu}: ['ACME001']\nACME {models['clean']}: []\n"
     blocked = run_cli("--disable-plugin", "acme", "rules", env=env)
     assert blocked.returncode == 0 and "ACME001" not in blocked.stdout
+
+
+def test_broken_entry_point_plugin_is_named_not_a_crash(tmp_path: Path, models: dict[str, Path]) -> None:
+    """An installed plugin that fails to import: exit 2, one line naming it, and it can be blocked."""
+    (tmp_path / "qcheck_broken.py").write_text("import module_that_does_not_exist_anywhere\n")
+    info = tmp_path / "qcheck_broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: qcheck-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[qcheck]\nbroken = qcheck_broken\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT), str(ROOT / "plugins")])}
+    r = run_cli("verify", str(models["clean"]), env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "qcheck: error: third-party plugin broken (qcheck_broken) failed to load: ModuleNotFoundError: "
+        "No module named 'module_that_does_not_exist_anywhere' (block it with --disable-plugin broken)"
+    ]
+    assert run_cli("--disable-plugin", "broken", "verify", str(models["clean"]), env=env).returncode == 0
