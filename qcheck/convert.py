@@ -52,6 +52,7 @@ class ConvertRequest:
     calibration_source: CalibrationSource | None = None  # the raw request, for strategies without `inputs`
     unsafe: bool = False  # allow loading code embedded in the source (Keras Lambda layers)
     cache: dict[str, Any] = field(default_factory=dict)  # shared by the strategies of one run (the loaded model)
+    conversions: int = 1  # how many strategies will convert this source in this run (to plan for reuse)
     notes: list[str] = field(default_factory=list)  # plain-language remarks a strategy adds for the report
 
 
@@ -204,7 +205,7 @@ def run(
     if calib is not None and calib.kind == "random":
         (warn or (lambda m: print(m, file=sys.stderr)))(RANDOM_WARNING)
     with tempfile.TemporaryDirectory(prefix="qcheck-convert-") as tmp:
-        request = ConvertRequest(source=source, workdir=Path(tmp), calibration_source=calib, unsafe=unsafe)
+        request = ConvertRequest(source=source, workdir=Path(tmp), calibration_source=calib, unsafe=unsafe, conversions=len(jobs))
         # Describing the inputs loads the source, once, before any conversion: a source that cannot be
         # loaded and calibration data that does not fit are refused before anything is written.
         loader = next((s for s in strategies if s.needs_calibration and s.inputs), None) or next((s for s in strategies if s.inputs), None)

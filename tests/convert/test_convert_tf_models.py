@@ -159,6 +159,21 @@ def test_saved_model_with_named_inputs_and_npz(two_inputs: tuple[Path, Any], tf_
     assert np.abs(run.outputs - expected).max() <= 0.05 * np.abs(expected).max()
 
 
+def test_two_input_keras_model_converted_once_and_several_times(two_inputs: tuple[Path, Any], tf_registry: Any, tmp_path: Path) -> None:
+    _, model = two_inputs
+    rng = np.random.default_rng(1)
+    feeds = {"alpha": rng.random((16, 8), dtype=np.float32), "beta": rng.random((16, 4), dtype=np.float32)}
+    assert convert(model, "int8-fallback", tmp_path / "one.tflite", calibration=feeds, registry=tf_registry).verdict == "ok"
+    results = convert_all(model, tmp_path / "all", ["float32", "int8-fallback"], calibration=feeds, registry=tf_registry)
+    assert [r.verdict for r in results] == ["ok", "ok"]
+    paths = [tmp_path / "one.tflite", tmp_path / "all" / "float32.tflite", tmp_path / "all" / "int8-fallback.tflite"]
+    one, f32, int8 = run_tflite(paths, feeds, tmp_path)
+    expected = np.asarray(model([feeds["alpha"], feeds["beta"]]))
+    np.testing.assert_allclose(f32.outputs, expected, atol=1e-5)
+    for run in (one, int8):
+        assert np.abs(run.outputs - expected).max() <= 0.05 * np.abs(expected).max()
+
+
 def test_h5_source(demo: Demo, tf_registry: Any, tmp_path: Path) -> None:
     from qcheck.convert import captured_output
 
@@ -168,3 +183,28 @@ def test_h5_source(demo: Demo, tf_registry: Any, tmp_path: Path) -> None:
     assert convert(tmp_path / "demo.h5", "float32", out, registry=tf_registry).verdict == "ok"
     (run,) = run_tflite([out], {"image": demo.inputs}, tmp_path)
     assert np.abs(run.outputs - demo.expected).max() <= TOLERANCE["float32"]
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["from_keras_model", "one-export-for-several"])
+def test_batchnorm_and_dropout_convert_in_inference_mode(tf_registry: Any, tmp_path: Path, several: bool) -> None:
+    """An export traced with training=True would use batch statistics and drop units: outputs would differ."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    x = keras.Input((6, 6, 4), name="x")
+    bn = keras.layers.BatchNormalization()
+    y = keras.layers.Dropout(0.5)(bn(keras.layers.Conv2D(8, 3)(x)))
+    model = keras.Model(x, keras.layers.Flatten()(y))
+    rng = np.random.default_rng(7)
+    gamma, beta, mean = (rng.normal(size=8).astype(np.float32) for _ in range(3))
+    bn.set_weights([gamma, beta, mean, rng.uniform(0.5, 2.0, 8).astype(np.float32)])
+    inputs = rng.random((4, 6, 6, 4), dtype=np.float32)
+    if several:
+        results = convert_all(model, tmp_path / "all", ["float32", "float16"], registry=tf_registry)
+        out = tmp_path / "all" / "float32.tflite"
+        assert [r.verdict for r in results] == ["ok", "ok"]
+    else:
+        out = tmp_path / "bn.tflite"
+        assert convert(model, "float32", out, registry=tf_registry).verdict == "ok"
+    (run,) = run_tflite([out], {"x": inputs}, tmp_path)
+    np.testing.assert_allclose(run.outputs, np.asarray(model(inputs, training=False)), atol=1e-4)
