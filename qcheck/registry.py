@@ -108,7 +108,7 @@ def _broken_entry_point(blocked: Iterable[str]) -> str:
             continue
         try:
             ep.load()
-        except Exception:
+        except Exception:  # noqa: BLE001 - any import failure is what we are looking for
             return f"{ep.name} ({ep.value})"
     return "(unknown)"
 
@@ -129,8 +129,9 @@ def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: 
             pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as e:
-        raise UsageError(f"plugin {e.plugin_name!r} is invalid: {e} (block it with --disable-plugin {e.plugin_name})") from None
-    except Exception as e:  # an installed plugin that fails to import must not look like a qcheck crash
+        name = pm.get_name(e.plugin) or getattr(e.plugin, "__name__", type(e.plugin).__name__)
+        raise UsageError(f"plugin {name!r} is invalid: {' '.join(str(e).split())} (block it with --disable-plugin {name})") from None
+    except Exception as e:  # noqa: BLE001 - an installed plugin that fails to import must not look like a qcheck crash
         name = _broken_entry_point(blocked)
         raise UsageError(f"third-party plugin {name} failed to load: {type(e).__name__}: {e}"
                          f" (block it with --disable-plugin {name.split()[0]})") from None
