@@ -129,7 +129,7 @@ def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: 
             pm.register(plugin)
         pm.check_pending()
     except pluggy.PluginValidationError as e:
-        name = pm.get_name(e.plugin) or getattr(e.plugin, "__name__", type(e.plugin).__name__)
+        name = str(pm.get_name(e.plugin) or getattr(e.plugin, "__name__", type(e.plugin).__name__))
         raise UsageError(f"plugin {name!r} is invalid: {' '.join(str(e).split())} (block it with --disable-plugin {name})") from None
     except Exception as e:  # noqa: BLE001 - an installed plugin that fails to import must not look like a qcheck crash
         name = _broken_entry_point(blocked)
