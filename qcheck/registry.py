@@ -115,6 +115,7 @@ def _broken_entry_point(blocked: Iterable[str]) -> str:
 
 def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: Iterable[object] = ()) -> Registry:
     """Build a plugin manager (built-ins, then entry points, then `extra`) and collect its values."""
+    blocked = tuple(blocked)  # iterated twice
     pm = pluggy.PluginManager("qcheck")
     pm.add_hookspecs(hookspecs)
     for name in blocked:
