@@ -34,8 +34,9 @@ class Loaded:
 
     @property
     def keyed(self) -> bool:
-        # Signatures (SavedModel, Keras) take calibration samples as dicts by input name; functions as lists.
-        return not self.functions
+        # Several inputs of a signature (SavedModel, Keras) are fed by name. Otherwise a list: dicts make
+        # the calibrator build an extra interpreter just to map the names.
+        return len(self.inputs) > 1 and not self.functions
 
 
 def inputs(request: ConvertRequest) -> list[InputSpec]:
