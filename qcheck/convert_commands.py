@@ -80,8 +80,10 @@ class RichProgress:
         self.stream.close()
 
     def phase(self, strategy: str, text: str) -> None:
+        # A new task per phase: an indeterminate bar, and the elapsed time of this phase alone.
         self.strategy = strategy
-        self.bar.update(self.task, description=f"{strategy}: {text}", total=None, completed=0)
+        self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(f"{strategy}: {text}", total=None)
 
     def calibrated(self, done: int, total: int) -> None:
         self.bar.update(self.task, description=f"{self.strategy}: calibrating", total=total, completed=done)
@@ -180,7 +182,7 @@ def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *,
                           f"(--expect {escape(r.expect)}): {r.errors} error(s) in its report; detected scheme {escape(r.scheme or 'unknown')}")
         elif not table:
             extra = (f", calibrated on {r.calibration}" if r.calibration else "") + (
-                f" (source loaded in {r.load_seconds:.2f} s)" if r.load_seconds else "")
+                f" (source loaded in {r.load_seconds:.2f} s)" if r.load_seconds >= 0.05 else "")
             console.print(f"[green]{escape(r.strategy)}: ok[/]: the output{escape(where)} ({_size(r.size)}) keeps its promise "
                           f"(--expect {escape(r.expect)}), converted in {r.seconds:.2f} s{escape(extra)}")
         for note in r.notes:
