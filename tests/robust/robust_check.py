@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED_FILES = sorted((ROOT / "fixtures" / "models").glob("*.tflite")) + sorted((ROOT.parent / "shared" / "corpus").glob("*.tflite"))
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 TIME_LIMIT = float(os.environ.get("QCHECK_FUZZ_TIME_LIMIT", "5"))  # seconds per input (small files)
-MEMORY_HEADROOM = 3 << 30  # address space a single input may add on top of what the process already maps
+MEMORY_HEADROOM = 1 << 30  # address space a run may add on top of what the process already maps
 
 
 class Timeout(Exception):
@@ -123,10 +123,13 @@ class Checker:
         return f"{CRASH_CODE}: {crashed[0]}" if crashed else None
 
     def _render(self, model: qcheck.Model, report: qcheck.Report) -> None:
-        """The rest of the pipeline a user sees: both reporters and `inspect --format json`."""
+        """The rest of the pipeline a user sees: the reporters and `inspect` (its console table,
+        slow with rich, only now and then on small models)."""
         for reporter in self.registry.reporters.values():
             reporter.render([report], io.StringIO())
         inspection.describe(model, "<fuzz>")
+        if self.reports % (8 * self.render_every) == 0 and model.file_size < 64_000:
+            inspection.render(model, "<fuzz>", io.StringIO())
 
 
 def _bad_message(message: str) -> str | None:
