@@ -9,6 +9,7 @@ from typing import TextIO
 import numpy as np
 
 from qcheck.model import Model, Operator, Quantization, Tensor
+from qcheck.textsafe import shown
 
 
 def _short(values: np.ndarray, full: bool, fmt: str) -> str:
@@ -87,24 +88,24 @@ def render(model: Model, path: str, out: TextIO, *, full: bool = False) -> None:
     tty = out.isatty()
     console = Console(file=out, force_terminal=tty, no_color=not tty or "NO_COLOR" in os.environ, width=None if tty else 160)
     s = summary(model)
-    console.print(f"[bold]{path}[/bold]: {s['bytes']:,} bytes, schema v{s['schema_version']}, {s['subgraphs']} subgraph(s), {s['tensors']} tensors, {s['operators']} operators")
+    console.print(f"[bold]{shown(path)}[/bold]: {s['bytes']:,} bytes, schema v{s['schema_version']}, {s['subgraphs']} subgraph(s), {s['tensors']} tensors, {s['operators']} operators")
     if s["optimization_modes"] is not None or s["min_runtime_version"]:
-        console.print(f"converter: TF {s['converter']} modes {s['optimization_modes']}  min runtime: {s['min_runtime_version']}")
-    console.print("ops: " + ", ".join(f"{k}×{v}" for k, v in s["op_histogram"].items()))  # type: ignore[attr-defined]  # noqa: RUF001
+        console.print(shown(f"converter: TF {s['converter']} modes {s['optimization_modes']}  min runtime: {s['min_runtime_version']}"))
+    console.print(shown("ops: " + ", ".join(f"{k}×{v}" for k, v in s["op_histogram"].items())))  # type: ignore[attr-defined]  # noqa: RUF001
     console.print("dtypes: " + ", ".join(f"{k}×{v}" for k, v in s["dtype_histogram"].items()))  # type: ignore[attr-defined]  # noqa: RUF001
     for sg in model.subgraphs:
-        tt = Table(title=f"subgraph {sg.index} {sg.name!r}: tensors", show_lines=False, expand=False)
+        tt = Table(title=f"subgraph {sg.index} {shown(repr(sg.name))}: tensors", show_lines=False, expand=False)
         for col in ("#", "name", "dtype", "shape", "scale", "zero point", "axis", "producer"):
             tt.add_column(col, overflow="fold")
         for t in sg.tensors:
             prod = sg.producer(t.index)
             producer = f"{prod.index} {op_label(model, prod)}" if prod else ("const" if model.is_constant(t) else ("input" if t.index in sg.inputs else ""))
-            tt.add_row(str(t.index), t.name, t.dtype, str(list(t.shape)), *_quant_cells(t, full), producer)
+            tt.add_row(str(t.index), shown(t.name), t.dtype, str(list(t.shape)), *_quant_cells(t, full), shown(producer))
         console.print(tt)
         ot = Table(title=f"subgraph {sg.index}: operators")
         for col in ("#", "opcode", "inputs", "outputs", "options"):
             ot.add_column(col, overflow="fold")
         for op in sg.operators:
             opts = ", ".join(f"{k}={v}" for k, v in op.options.items() if v not in (None, False, "NONE", 0))
-            ot.add_row(str(op.index), op_label(model, op), str(list(op.inputs)), str(list(op.outputs)), opts)
+            ot.add_row(str(op.index), shown(op_label(model, op)), str(list(op.inputs)), str(list(op.outputs)), shown(opts))
         console.print(ot)

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from qcheck import Report
 from qcheck.findings import Severity
+from qcheck.textsafe import shown
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -29,25 +30,24 @@ def _facts_line(facts: Mapping[str, object]) -> str | None:
 
 def render(reports: Sequence[Report], out: TextIO) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
     tty = out.isatty() if hasattr(out, "isatty") else False
     console = Console(file=out, force_terminal=tty, no_color=(not tty) or "NO_COLOR" in os.environ,
                       highlight=False, width=None if tty else 200, soft_wrap=not tty)
     totals = dict.fromkeys(Severity, 0)
     for r in reports:
-        console.print(f"[bold]{escape(r.path)}[/bold]")
+        console.print(f"[bold]{shown(r.path)}[/bold]")
         if r.error is not None:
-            console.print(f"  [bold red]error[/bold red]: {escape(r.error)}")
+            console.print(f"  [bold red]error[/bold red]: {shown(r.error)}")
             continue
         line = _facts_line(r.facts)
         if line:
-            console.print(f"  {escape(line)}")
+            console.print(f"  {shown(line)}")
         for f in r.findings:
             style = _STYLE[f.severity]
-            console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {escape(str(f.location))}: {escape(f.message)} [dim]\\[{f.rule}][/dim]")
+            console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {shown(str(f.location))}: {shown(f.message)} [dim]\\[{f.rule}][/dim]")
             if f.fix:
-                console.print(f"      [dim]fix: {escape(f.fix)}[/dim]")
+                console.print(f"      [dim]fix: {shown(f.fix)}[/dim]")
             totals[f.severity] += 1
         if not r.findings:
             console.print("  [green]no findings[/green]")

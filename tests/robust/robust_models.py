@@ -28,6 +28,8 @@ DIMS = (1, 1, 2, 3, 4, 8, 16, 0, -1, 2**31 - 1, 65536, 7)
 SCALES = (0.5, 0.1, 1e-3, 1.0 / 128, 0.0, -0.5, float("nan"), float("inf"), float("-inf"), 1e-45, 3.4e38)
 ZERO_POINTS = (0, 0, -128, 127, -1, 128, 255, -129, 32767, 2**40, -(2**63))
 I32S = (0, 1, -1, 2, 3, 2**31 - 1, -(2**31), 1000)
+# Names that break naive printing: rich markup, terminal escapes, newlines, very long, non-ASCII.
+HOSTILE_NAMES = ("[/]", "[bold]x[/bold]", "[/red]", "\x1b[2J\x1b]0;title\x07", "a\nb\r\tc", "\x00", "x" * 5000, "名前/ü", "%s%n{}", "")
 
 
 class Chooser(Protocol):
@@ -117,14 +119,15 @@ def _subgraph(c: Chooser, b: ModelBuilder, sg: int, subgraphs: int) -> None:
             extra["sparsity"] = ([c.int(-1, 3) for _ in range(c.int(0, 3))], [c.int(-1, 3) for _ in range(c.int(0, 2))], [c.int(0, 2) for _ in range(c.int(0, 3))])
         share = c.int(0, 6) == 0 and len(b.buffers) > 1
         buffer = c.pick((c.int(1, len(b.buffers) - 1), len(b.buffers) + 5, 2**32 - 1)) if share else None
-        b.tensor(f"t{sg}_{i}", dtype, shape, data=None if share else _data(c, dtype, shape), buffer=buffer, subgraph=sg, **_quant(c, shape), **extra)  # type: ignore[arg-type]
+        name = c.pick(HOSTILE_NAMES) if c.int(0, 9) == 0 else f"t{sg}_{i}"
+        b.tensor(name, dtype, shape, data=None if share else _data(c, dtype, shape), buffer=buffer, subgraph=sg, **_quant(c, shape), **extra)  # type: ignore[arg-type]
 
     def some(allow_absent: bool) -> list[int]:
         return [c.pick((-1, n, n + 3, c.int(0, max(0, n - 1)))) if c.int(0, 5) == 0 else c.int(-1 if allow_absent else 0, max(0, n - 1)) for _ in range(c.int(0, 4))]
 
     for _ in range(c.int(0, 8)):
         opcode = c.pick(COMMON_OPS) if c.int(0, 3) else c.pick(BUILTIN_OPERATORS)
-        custom = c.pick((None, "", "MyCustomOp", "TFLite_Detection_PostProcess")) if opcode == "CUSTOM" else None
+        custom = c.pick((None, "", "MyCustomOp", "TFLite_Detection_PostProcess", *HOSTILE_NAMES)) if opcode == "CUSTOM" else None
         index = None
         if c.int(0, 15) == 0:  # an opcode newer than qcheck's table, or an opcode_index out of range
             b.opcodes.append((127, c.pick((len(BUILTIN_OPERATORS), 300, 2**31 - 1, -5)), None, 1))
@@ -136,10 +139,10 @@ def _subgraph(c: Chooser, b: ModelBuilder, sg: int, subgraphs: int) -> None:
 
 def random_model(c: Chooser) -> bytes:
     """A model whose every field may be absurd, but whose FlatBuffer is well formed."""
-    b = ModelBuilder(version=c.pick((3, 3, 3, 0, 2**32 - 1)), description=c.pick((None, "", "x" * 300)))
+    b = ModelBuilder(version=c.pick((3, 3, 3, 0, 2**32 - 1)), description=c.pick((None, "", "x" * 300, *HOSTILE_NAMES)))
     subgraphs = c.pick((1, 1, 1, 2, 3))
     for _ in range(subgraphs - 1):
-        b.subgraph(c.pick(("cond", "body", "")))
+        b.subgraph(c.pick(("cond", "body", "", *HOSTILE_NAMES)))
     for sg in range(subgraphs):
         _subgraph(c, b, sg, subgraphs)
     if c.int(0, 4) == 0:

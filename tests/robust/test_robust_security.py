@@ -139,3 +139,36 @@ def test_external_buffer_group_paths_are_never_opened(tmp_path: Path, registry: 
     others = {str(Path(p).resolve()) for p in opened} - {str(model.resolve())}
     assert [p for p in others if not p.startswith(python)] == [], others
     assert str(model.resolve()) in {str(Path(p).resolve()) for p in opened}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("out", [io.StringIO, _Terminal], ids=["pipe", "terminal"])
+def test_hostile_names_are_printed_inert(out: type[io.StringIO], registry: object) -> None:
+    """Rich markup in a tensor name used to crash `inspect` (MarkupError); terminal escape sequences
+    in names and custom codes reached the terminal raw. Both are shown literally now."""
+    from qcheck.builder import ModelBuilder
+
+    b = ModelBuilder(description="[/bold]")
+    x = b.tensor("[/]x[bold]\x1b]0;pwned\x07", "INT8", [1], scale=0.5)
+    y = b.tensor("[link=http://evil.example]y[/link]\x1b[2J", "INT8", [1], scale=0.0)
+    b.op("CUSTOM", [x], [y], custom_code="[/red]\x1b[31mEVIL")
+    b.io([x], [y])
+    b.subgraph("\x1b[8mhidden[/]")
+    data = b.build()
+    screens = []
+    inspect_out = out()
+    inspection.render(qcheck.load(data), "[/]model.tflite", inspect_out)
+    screens.append(inspect_out.getvalue())
+    report = qcheck.verify(data, registry=registry)  # type: ignore[arg-type]
+    for name in ("console", "json"):
+        text = out()
+        registry.reporters[name].render([report], text)  # type: ignore[attr-defined]
+        screens.append(text.getvalue())
+    for screen in screens:
+        for attack in ("\x1b]0;pwned", "\x1b[2J", "\x1b[31mEVIL", "\x1b[8m", "\x07"):
+            assert attack not in screen
+    assert "[/]x[bold]" in screens[0] and "[/red]" in screens[1]  # shown, not interpreted
