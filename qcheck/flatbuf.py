@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import struct
 import mmap
+import struct
 from typing import Final
 
 import numpy as np

@@ -85,7 +85,7 @@ class Sparsity:
 class Tensor(NamedTuple):
     """One tensor of a subgraph."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, on purpose)
     name: str
     dtype: str  # TensorType name, "UNKNOWN(n)" for values newer than qcheck
     shape: tuple[int, ...]
@@ -137,7 +137,7 @@ class OperatorCode:
 class Operator(NamedTuple):
     """One operator of a subgraph; `inputs` keeps -1 for absent optional inputs."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, on purpose)
     opcode_index: int
     opcode: str  # effective builtin name, custom code for CUSTOM ops, "UNKNOWN(n)" if out of range
     inputs: tuple[int, ...]

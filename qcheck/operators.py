@@ -8,7 +8,7 @@ from typing import Final
 
 import numpy as np
 
-from qcheck.flatbuf import Buffer, Table
+from qcheck.flatbuf import Table
 from qcheck.model import Operator, OperatorCode
 from qcheck.options import _FIELDS, decode_options
 from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
@@ -18,7 +18,7 @@ from qcheck.vecread import FileViews, gather_i32, scalars, table_fields, table_p
 # Operator fields: opcode_index, inputs, outputs, builtin_options_type, builtin_options,
 # custom_options, custom_options_format, mutating_variable_inputs, intermediates.
 _OP_WIDTHS: Final = (4, 4, 4, 1, 4, 4, 1, 4, 4)
-_EMPTY: Final = MappingProxyType({})
+_EMPTY: Final[MappingProxyType[str, object]] = MappingProxyType({})
 _WIDTH: Final = {"act": 1, "type": 1, "bool": 1, "i8": 1, "u32": 4, "i32": 4, "f32": 4}
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import mmap
-from collections import defaultdict
 import os
 import stat
 import struct
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
+
 from qcheck import flatbuf
 from qcheck.errors import ModelError
 from qcheck.flatbuf import Table
@@ -21,15 +22,13 @@ from qcheck.model import (
     Subgraph,
 )
 from qcheck.operators import decode_operators
-from qcheck.tensors import Views, decode_buffers, decode_tensors
 from qcheck.schema import (
-    BUILTIN_OPTIONS,
     CUSTOM,
     FILE_IDENTIFIER,
     OPTIMIZATION_MODES,
     operator_name,
-    tensor_type_name,
 )
+from qcheck.tensors import Views, decode_buffers, decode_tensors
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 

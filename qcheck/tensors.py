@@ -15,8 +15,8 @@ import numpy as np
 from qcheck.errors import ModelError
 from qcheck.flatbuf import Buffer, Table, _offsets
 from qcheck.model import (
-    BufferInfo,
     BlockwiseQuantization,
+    BufferInfo,
     CustomQuantization,
     Details,
     MultiAxisQuantization,
@@ -184,7 +184,7 @@ def _decode_vectorised(buf: Buffer, pos: np.ndarray, v: Views) -> tuple[Tensor, 
     shape_v, name_v, sig_v = vectors(v, f[:, 0], 4), vectors(v, f[:, 3], 1), vectors(v, f[:, 7], 4)
     types, buffers = scalars(v, f[:, 1], "i8"), scalars(v, f[:, 2], "u32")
     variable, has_rank, external = scalars(v, f[:, 5], "u8"), scalars(v, f[:, 8], "u8"), scalars(v, f[:, 10], "u32")
-    if shape_v is None or name_v is None or sig_v is None or types is None or buffers is None or external is None:
+    if shape_v is None or name_v is None or sig_v is None or types is None or buffers is None or external is None or variable is None or has_rank is None:
         return None
     v.spend(pos.size + int(np.maximum(name_v[1], 0).sum()), f"tensors and their names at byte {int(pos[0])}")
     shapes, sigs = gather_i32(v, *shape_v, "tensor shapes"), gather_i32(v, *sig_v, "tensor shape signatures")
@@ -245,7 +245,6 @@ def decode_buffers(root: Table, v: Views) -> tuple[BufferInfo, ...] | None:
     if data is None or ((f[:, 1:] & 7) != 0).any():
         return None
     offset = np.where(f[:, 1] != 0, v.i64[f[:, 1] >> 3], 0)
-    size = np.where(f[:, 2] != 0, v.i64[f[:, 2] >> 3], 0)
     outside = offset[data[1] <= 0]
     if ((outside > 1) | (outside < 0)).any():  # (< 0: a u64 offset of 2**63 or more, read as int64)
         return None  # data stored outside the FlatBuffer: the per-buffer path checks its range
