@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from qcheck.convert import captured_output, convert_all
@@ -19,7 +19,10 @@ def main() -> int:
         print(f"qcheck demo: the TensorFlow plugin is missing: {e}", file=sys.stderr)
         return 2
     registry = make_registry(external=False)
-    folder = Path(tempfile.mkdtemp(prefix="qcheck-demo-"))
+    # A fixed folder in the working directory, replaced on each run (no litter in /tmp).
+    folder = Path("qcheck-demo").resolve()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     print("qcheck demo: building the seeded demo Keras model (10-class image classifier, 32x32x3 input)", flush=True)
     try:
         with captured_output():  # TensorFlow's import noise stays out of the demo's output
