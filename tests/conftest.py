@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from testpaths import CORPUS, CORPUS_MODELS, FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures" / "models"
-# CI clones the project next to shared/, exactly as on a developer's machine.
-CORPUS = ROOT.parent / "shared" / "corpus"
-CORPUS_MODELS = sorted(CORPUS.glob("*.tflite"))
+__all__ = ["CORPUS", "CORPUS_MODELS", "FIXTURES", "ROOT"]
 
 
 @pytest.fixture(scope="session")

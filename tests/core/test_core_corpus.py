@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_MODELS
+from testpaths import CORPUS_MODELS
 from core_helpers import run_cli
 
 import qcheck

@@ -9,7 +9,7 @@ import flatbuffers
 import numpy as np
 import pytest
 import tflite
-from conftest import CORPUS_MODELS, FIXTURES
+from testpaths import CORPUS_MODELS, FIXTURES
 from test_core_reader import kitchen_sink
 
 import qcheck
