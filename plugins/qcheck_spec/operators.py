@@ -205,3 +205,41 @@ def operand_dtype_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
             elif t.dtype != first.dtype:
                 yield Violation(at_op(sg, op), f"{op.opcode} mixes {first.dtype} '{first.name}' with {t.dtype} '{t.name}'")
                 break
+
+
+def _required_inputs(opcode: str) -> tuple[int, ...]:
+    """The operands an op cannot run without, read from the op table."""
+    s = spec(opcode)
+    if s.weights is not None:
+        return tuple(sorted({s.act, s.weights.input}))
+    return (s.act,) if s.fixed else ()
+
+
+@rule("QC408", "missing-required-input")
+def missing_required_input(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A weighted or fixed-output op lacks its activation or weight input (-1 or no slot at all).
+
+    ## What it checks
+    For the ops of the op table with a weight operand (CONV_2D, DEPTHWISE_CONV_2D,
+    FULLY_CONNECTED, TRANSPOSE_CONV, EMBEDDING_LOOKUP) the activation and weight inputs, and for
+    the fixed-output ops (LOGISTIC, SOFTMAX, TANH, LOG_SOFTMAX, L2_NORMALIZATION) the activation
+    input, must be present: not -1 (the marker of an absent optional input) and not cut off.
+
+    ## Why it matters
+    These inputs are not optional. LiteRT dereferences them in the kernel's Prepare: measured
+    with ai-edge-litert 2.3.0, a DEPTHWISE_CONV_2D whose weights input is -1 crashes the process
+    (segmentation fault) instead of reporting an error.
+
+    ## How to fix
+    The file was edited or produced by a broken exporter; export the model again.
+
+    ## References
+    - LiteRT `tflite/kernels/conv.cc`, `depthwise_conv.cc`, `fully_connected.cc` (GetInput in Prepare)
+    """
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            for i in _required_inputs(op.opcode):
+                if i >= len(op.inputs) or op.inputs[i] == -1:
+                    found = "absent (-1)" if i < len(op.inputs) else f"missing (the op has {len(op.inputs)} inputs)"
+                    yield Violation(at_op(sg, op), f"required input {i} of {op.opcode} is {found}",
+                                    details={"input": i})

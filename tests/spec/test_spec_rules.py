@@ -91,6 +91,7 @@ CASES: dict[str, Case] = {
     "QC405": Case(lambda: conv1(out=(1e6, 0), act="NONE"), lambda: conv1(out=(1.0, 0), act="NONE")),
     "QC406": Case(lambda: conv1(out=(1e-9, -128), act="RELU6"), lambda: conv1(out=(1e-9, -128), act="NONE")),
     "QC407": Case(lambda: fc_net(70000), lambda: fc_net(60000)),
+    "QC408": Case(lambda: _fc_without_weights(-1), lambda: _fc_without_weights(None)),
     "QC501": Case(float_island, lambda: float_island(None)),
     "QC502": Case(lambda: float_conv("FLOAT16"), lambda: float_conv("FLOAT16", dequantize=True)),
     "QC503": Case(lambda: float_conv("FLOAT16", dequantize=True, value=65504.0), lambda: float_conv("FLOAT16", dequantize=True, value=60000.0)),
@@ -111,6 +112,16 @@ def _per_axis_activation() -> bytes:
     shp = n.t("shape", "INT32", (2,), data=[1, 8])
     y = n.t("y", "INT8", (1, 8), [0.05] * 8, [0] * 8, axis=1)
     n.op("RESHAPE", [x, shp], [y])
+    return n.build([y])
+
+
+def _fc_without_weights(weights: int | None) -> bytes:
+    """An int8 FULLY_CONNECTED whose weights input is `weights` (-1: absent) or a real constant."""
+    n = Net()
+    x = n.input("INT8", (1, 4), 0.05, 0)
+    w = n.t("w", "INT8", (2, 4), 0.01, 0, data=np.ones((2, 4), np.int8)) if weights is None else weights
+    y = n.t("y", "INT8", (1, 2), 0.1, 0)
+    n.op("FULLY_CONNECTED", [x, w], [y])
     return n.build([y])
 
 
