@@ -9,12 +9,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self, TextIO
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
 from qcheck import cli
 from qcheck.calibration import DEFAULT_SAMPLES, PREPROCESS
-from qcheck.convert import ConversionError, ConvertResult, convert_all, run
 from qcheck.registry import Registry
+
+if TYPE_CHECKING:
+    from qcheck.convert import ConvertResult
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -96,6 +98,9 @@ def warn_loudly(message: str) -> None:
 
 
 def run_convert(args: argparse.Namespace, registry: Registry) -> int:
+    # Imported here: `qcheck verify` starts without the conversion machinery.
+    from qcheck.convert import ConversionError, convert_all, run
+
     kw: dict[str, Any] = {"calibration": args.calibration, "samples": args.samples, "preprocess": args.preprocess,
                           "unsafe": args.unsafe, "force": args.force, "registry": registry, "warn": warn_loudly}
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -97,4 +96,6 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable across re-conversions: code and index-free location only."""
+        import hashlib  # only JSON/SARIF output needs it; kept off the start-up path
+
         return hashlib.sha256(f"{self.code}|{self.location.key}".encode()).hexdigest()[:16]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
 
@@ -30,6 +29,8 @@ def default_jobs() -> int:
 def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None) -> list[Report]:
     """Reports for `paths`, in order; with jobs > 1 and several files, in forked worker processes."""
     global _WORKER
+    import multiprocessing  # only for several files: keeps it off the start-up path
+
     jobs = default_jobs() if jobs is None else max(1, jobs)
     jobs = min(jobs, len(paths))
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
