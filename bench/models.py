@@ -71,7 +71,7 @@ def resnet50_like(path: Path) -> None:
     for stage, (blocks, mid, out) in enumerate([(3, 64, 256), (4, 128, 512), (6, 256, 1024), (3, 512, 2048)]):
         for block in range(blocks):
             stride = 2 if block == 0 and stage > 0 else 1
-            shortcut, s_shape = (g.conv(x, shape, out, k=1, stride=stride) if block == 0 else (x, shape))
+            shortcut, _ = (g.conv(x, shape, out, k=1, stride=stride) if block == 0 else (x, shape))
             y, y_shape = g.conv(x, shape, mid, k=1)
             y, y_shape = g.conv(y, y_shape, mid, k=3, stride=stride)
             y, y_shape = g.conv(y, y_shape, out, k=1)

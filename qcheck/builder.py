@@ -385,12 +385,10 @@ def _write_data(f: BinaryIO, data: bytes | np.ndarray, chunk: int = 1 << 24) -> 
     if flat is None:  # a large non-contiguous view (e.g. np.broadcast_to): write row blocks
         rows = data.reshape(data.shape[0], -1)
         step = max(1, chunk // max(1, rows.shape[1] * data.itemsize))
-        for r in range(0, rows.shape[0], step):
-            f.write(np.ascontiguousarray(rows[r : r + step]).tobytes())
+        f.writelines(np.ascontiguousarray(rows[r : r + step]).tobytes() for r in range(0, rows.shape[0], step))
         return data.nbytes
     raw = flat.view(np.uint8)
-    for s in range(0, raw.size, chunk):
-        f.write(raw[s : s + chunk].tobytes())
+    f.writelines(raw[s : s + chunk].tobytes() for s in range(0, raw.size, chunk))
     return data.nbytes
 
 

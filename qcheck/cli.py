@@ -14,7 +14,7 @@ from typing import TextIO
 
 from qcheck.errors import ModelError, QcheckError, UsageError
 from qcheck.findings import Severity
-from qcheck.registry import Registry, make_registry
+from qcheck.registry import make_registry
 
 # Modules that add subcommands: each has `add_commands(subparsers)` setting `func(args, registry)`.
 COMMAND_MODULES: tuple[str, ...] = ("qcheck.commands", "qcheck.convert_commands")
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Reading side closed early (e.g. `| head`): not an error worth a traceback.
         try:
-            sys.stdout = io.TextIOWrapper(open(os.devnull, "wb"))
+            sys.stdout = io.TextIOWrapper(open(os.devnull, "wb"))  # noqa: SIM115 - lives until exit
         except OSError:
             pass
         return 0

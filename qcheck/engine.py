@@ -65,7 +65,7 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
         try:
             for v in r.check(model, ctx):
                 findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix or fix_hint(r), v.details))
-        except Exception as e:  # a broken rule must not stop the others
+        except Exception as e:  # noqa: BLE001 - a broken rule must not stop the others
             findings.append(
                 Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())
             )

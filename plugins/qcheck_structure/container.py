@@ -237,9 +237,8 @@ def index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
                 if bad:
                     yield Violation(at_op(sg, op), _out_of_range(kind, bad, n))
             for key, value in op.options.items():
-                if key.endswith("subgraph_index") or key == "subgraph":
-                    if not 0 <= int(value) < nsub:  # type: ignore[call-overload]
-                        yield Violation(at_op(sg, op), f"{key} {value} is out of range ({nsub} subgraphs)")
+                if (key.endswith("subgraph_index") or key == "subgraph") and not 0 <= int(value) < nsub:  # type: ignore[call-overload]
+                    yield Violation(at_op(sg, op), f"{key} {value} is out of range ({nsub} subgraphs)")
     for sig in model.signature_defs:
         if not 0 <= sig.subgraph < nsub:
             yield Violation(Location(), f"signature {sig.key!r} names subgraph {sig.subgraph}, out of range ({nsub} subgraphs)")

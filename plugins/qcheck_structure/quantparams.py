@@ -172,7 +172,10 @@ def zero_point_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
     suspects = []
     for dtype, items in by_dtype.items():
         lo, hi = _ZP_RANGE[dtype]
-        suspects += [items[i] for i in _suspects(items, lambda q: q.zero_point, lambda z, lo=lo, hi=hi: (z < lo) | (z > hi))]
+        def outside(z: np.ndarray, lo: int = lo, hi: int = hi) -> np.ndarray:
+            return (z < lo) | (z > hi)
+
+        suspects += [items[i] for i in _suspects(items, lambda q: q.zero_point, outside)]
     suspects.sort(key=lambda item: (item[0].index, item[1].index))
     for sg, t, q in suspects:
         lim = _ZP_RANGE[t.dtype]

@@ -226,7 +226,9 @@ def test_broken_entry_point_plugin_is_named_not_a_crash(tmp_path: Path, models: 
     r = run_cli("verify", str(models["clean"]), env=env)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines() == [
-        "qcheck: error: third-party plugin broken (qcheck_broken) failed to load: ModuleNotFoundError: "
-        "No module named 'module_that_does_not_exist_anywhere' (block it with --disable-plugin broken)"
+        (
+            "qcheck: error: third-party plugin broken (qcheck_broken) failed to load: ModuleNotFoundError: "
+            "No module named 'module_that_does_not_exist_anywhere' (block it with --disable-plugin broken)"
+        )
     ]
     assert run_cli("--disable-plugin", "broken", "verify", str(models["clean"]), env=env).returncode == 0

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from testpaths import CORPUS_MODELS
 from core_helpers import run_cli
+from testpaths import CORPUS_MODELS
 
 import qcheck
 from qcheck.registry import Registry

@@ -9,8 +9,8 @@ import flatbuffers
 import numpy as np
 import pytest
 import tflite
-from testpaths import CORPUS_MODELS, FIXTURES
 from test_core_reader import kitchen_sink
+from testpaths import CORPUS_MODELS, FIXTURES
 
 import qcheck
 from qcheck.options import _FIELDS as OPTION_FIELDS
