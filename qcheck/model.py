@@ -179,11 +179,10 @@ class Subgraph:
         return tuple(self.operators[i] for i in self.consumers.get(tensor, ()))
 
 
-@dataclass(frozen=True, slots=True)
-class BufferInfo:
+class BufferInfo(NamedTuple):
     """Where one Model.buffers entry keeps its bytes: inside the FlatBuffer or after it."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (a field named like tuple.index, deliberately)
     offset: int  # file offset of the first byte; 0 for an empty buffer
     size: int
     external: bool = False  # located by Buffer.offset/size (models over 2 GB)

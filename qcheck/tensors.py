@@ -195,11 +195,13 @@ def _decode_vectorised(buf: Buffer, pos: np.ndarray, v: Views) -> tuple[Tensor, 
     has_sig, sparse = (sig_v[1] >= 0).tolist(), f[:, 6].tolist()
     type_names = [_TYPES[t + 128] for t in types.tolist()]
     out = []
+    new = tuple.__new__  # NamedTuple's own __new__ is a Python function: 2x slower at 50,000 tensors
     for i, (b, variable_i, rank_i, ext) in enumerate(zip(buffers.tolist(), variable.tolist(), has_rank.tolist(), external.tolist(), strict=True)):
         n = name_len[i]
         name = str(buf[name_start[i] : name_start[i] + n], "utf-8", "replace") if n > 0 else ""
         sparsity = _sparsity(Table(buf, int(pos[i]), "tensor", v.end).table(6, "sparsity"), v) if sparse[i] else None  # type: ignore[arg-type]
-        out.append(Tensor(i, name, type_names[i], shapes[i], b, quants[i], variable_i != 0, sigs[i] if has_sig[i] else None, sparsity, rank_i != 0, ext))
+        out.append(new(Tensor, (i, name, type_names[i], shapes[i], b, quants[i], variable_i != 0, sigs[i] if has_sig[i] else None,
+                                sparsity, rank_i != 0, ext)))
     return tuple(out)
 
 
@@ -221,13 +223,21 @@ def _quantizations(buf: Buffer, v: Views, at: np.ndarray) -> list[Quantization |
         return None
     rare = ((f[:, 0] != 0) | (f[:, 1] != 0) | (f[:, 4] != 0)).tolist()
     s_start, s_len, z_start, z_len = scale_v[0].tolist(), scale_v[1].tolist(), zp_v[0].tolist(), zp_v[1].tolist()
+    # Vectors of a well-formed FlatBuffer are aligned to their element size: slice the whole-file views.
+    aligned = not (((scale_v[0] & 3) != 0) & (scale_v[1] >= 0)).any() and not (((zp_v[0] & 7) != 0) & (zp_v[1] >= 0)).any()
+    f32, i64, new = v.f32, v.i64, tuple.__new__
     for j, (i, d) in enumerate(zip(present.tolist(), qdim.tolist(), strict=True)):
         if rare[j]:
             out[i] = _quantization(buf, int(qpos[i]), v.end, v)
             continue
-        scale = v.floats(s_start[j], s_len[j]) if s_len[j] >= 0 else _EMPTY_F32
-        zp = v.longs(z_start[j], z_len[j]) if z_len[j] >= 0 else _EMPTY_I64
-        out[i] = Quantization(scale, zp, d)
+        sn, zn = s_len[j], z_len[j]
+        if aligned:
+            scale = f32[s_start[j] >> 2 : (s_start[j] >> 2) + sn] if sn >= 0 else _EMPTY_F32
+            zp = i64[z_start[j] >> 3 : (z_start[j] >> 3) + zn] if zn >= 0 else _EMPTY_I64
+        else:
+            scale = v.floats(s_start[j], sn) if sn >= 0 else _EMPTY_F32
+            zp = v.longs(z_start[j], zn) if zn >= 0 else _EMPTY_I64
+        out[i] = new(Quantization, (scale, zp, d, None, None, None, 0))
     return out
 
 
