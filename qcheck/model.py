@@ -139,7 +139,7 @@ class Operator(NamedTuple):
 
     index: int  # type: ignore[assignment]  # (shadows tuple.index, on purpose)
     opcode_index: int
-    opcode: str  # effective builtin name, custom code for CUSTOM ops, "UNKNOWN(n)" if out of range
+    opcode: str  # effective builtin name ("CUSTOM" for custom ops: the name is OperatorCode.custom_code)
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     intermediates: tuple[int, ...] = ()
@@ -227,7 +227,6 @@ class Model:
     conversion_metadata: ConversionMetadata | None
     min_runtime_version: str | None
     raw: RawBuffer = field(repr=False)
-    flatbuffer_size: int = 0  # bytes covered by the FlatBuffer itself (external data follows)
     _memo: dict[object, object] = field(default_factory=dict, repr=False)
 
     @property
