@@ -21,8 +21,13 @@ def main() -> int:
     registry = make_registry(external=False)
     # A fixed folder in the working directory, replaced on each run (no litter in /tmp).
     folder = Path("qcheck-demo").resolve()
+    marker = folder / ".made-by-qcheck-demo"
+    if folder.exists() and not marker.exists():  # never delete a folder the demo did not make
+        print(f"qcheck demo: {folder} exists and was not made by the demo; move it away first", file=sys.stderr)
+        return 2
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
+    marker.touch()
     print("qcheck demo: building the seeded demo Keras model (10-class image classifier, 32x32x3 input)", flush=True)
     try:
         with captured_output():  # TensorFlow's import noise stays out of the demo's output

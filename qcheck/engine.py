@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from qcheck.errors import ModelError, UsageError
@@ -89,9 +90,15 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
     return Report(path=path, findings=tuple(findings), facts=facts, stats=stats)
 
 
+@cache
+def default_registry() -> Registry:
+    """The registry `verify` uses when given none: plugins are loaded once per process, not per call."""
+    return make_registry()
+
+
 def verify(source: Source, *, registry: Registry | None = None, settings: Settings | None = None, **kw: Any) -> Report:
     """Verify one model (a path or bytes). Raises ModelError when it cannot be read."""
-    registry = registry or make_registry()
+    registry = registry or default_registry()
     settings = settings or Settings(**kw)
     check_settings(registry, settings)
     path = "<bytes>" if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
