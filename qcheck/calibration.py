@@ -10,21 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from qcheck.calibration_choices import DEFAULT_SAMPLES, PREPROCESS, RANDOM
 from qcheck.errors import UsageError
 
-RANDOM = "random"
-DEFAULT_SAMPLES = 100
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-
-# --preprocess for image folders: how decoded 8-bit pixels become the model's float input.
-# "caffe" is what keras.applications' ResNet50/VGG expect; "imagenet" is the torchvision convention.
-PREPROCESS: dict[str, str] = {
-    "unit": "pixels / 255, in [0, 1] (default)",
-    "symmetric": "pixels / 127.5 - 1, in [-1, 1] (MobileNet, EfficientNet-lite)",
-    "raw": "pixels as floats in [0, 255]",
-    "imagenet": "RGB (pixels / 255 - mean) / std, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)",
-    "caffe": "BGR pixels - (103.939, 116.779, 123.68) (keras.applications ResNet50, VGG)",
-}
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 _CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], np.float32)

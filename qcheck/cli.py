@@ -53,9 +53,9 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
 
 def emit(args: argparse.Namespace, write: Callable[[TextIO], None] | str) -> None:
     """Send output to -o FILE (rendered fully, then written atomically) or straight to stdout."""
-    from qcheck.fsutil import atomic_write
-
     if getattr(args, "output", None):
+        from qcheck.fsutil import atomic_write  # (tempfile: only when writing a file)
+
         buf = io.StringIO()
         buf.write(write) if isinstance(write, str) else write(buf)
         atomic_write(args.output, buf.getvalue().encode())

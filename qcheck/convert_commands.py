@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
 from qcheck import cli
-from qcheck.calibration import DEFAULT_SAMPLES, PREPROCESS
+from qcheck.calibration_choices import DEFAULT_SAMPLES, PREPROCESS
 from qcheck.registry import Registry
 
 if TYPE_CHECKING:

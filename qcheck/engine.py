@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from qcheck.errors import ModelError, UsageError
 from qcheck.findings import Finding, Location, Severity
@@ -20,14 +20,13 @@ from qcheck.rules import Context, Rule, matches, selected
 CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     """What the user chose: rule selection, the expected scheme and per-rule options."""
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     expect: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = MappingProxyType({})
 
 
 def active_rules(registry: Registry, settings: Settings) -> list[Rule]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 
 class Severity(enum.IntEnum):
@@ -25,8 +25,29 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class _EmptyDetails(Mapping[str, object]):
+    """The shared default of `details`: immutable, and picklable (reports cross --jobs workers)."""
+
+    def __getitem__(self, key: str) -> object:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+    def __reduce__(self) -> str:
+        return "NO_DETAILS"  # unpickles as this module's singleton
+
+
+NO_DETAILS: Mapping[str, object] = _EmptyDetails()
+
+
+class Location(NamedTuple):
     """Where a finding is: any of subgraph, operator and tensor (None where it does not apply)."""
 
     subgraph: int | None = None
@@ -71,18 +92,16 @@ class Location:
 MODEL = Location()
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(NamedTuple):
     """What a rule yields: where, a one-sentence message with the actual values, a fix hint."""
 
     where: Location
     message: str
     fix: str | None = None
-    details: Mapping[str, object] = field(default_factory=dict)
+    details: Mapping[str, object] = NO_DETAILS
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A violation stamped with its rule's identity and severity: what reports carry."""
 
     code: str
@@ -91,7 +110,7 @@ class Finding:
     message: str
     location: Location
     fix: str | None = None
-    details: Mapping[str, object] = field(default_factory=dict)
+    details: Mapping[str, object] = NO_DETAILS
 
     @property
     def fingerprint(self) -> str:

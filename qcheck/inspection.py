@@ -34,7 +34,7 @@ def _quant_json(q: Quantization | None) -> dict[str, object] | None:
         return None
     out: dict[str, object] = {"scale": q.scale.tolist(), "zero_point": q.zero_point.tolist(), "quantized_dimension": q.quantized_dimension}
     if q.details is not None or q.details_type:
-        out["details"] = {"type": type(q.details).__name__ if q.details else f"UNKNOWN({q.details_type})", **({k: getattr(q.details, k) for k in q.details.__slots__} if q.details else {})}  # type: ignore[union-attr]
+        out["details"] = {"type": type(q.details).__name__ if q.details else f"UNKNOWN({q.details_type})", **(q.details._asdict() if q.details else {})}
     return out
 
 

@@ -18,8 +18,7 @@ T = TypeVar("T")
 _HUGE = 1 << 63
 
 
-@dataclass(frozen=True, slots=True)
-class BlockwiseQuantization:
+class BlockwiseQuantization(NamedTuple):
     """QuantizationDetails.BlockwiseQuantization: scales and zero points live in other tensors."""
 
     scales: int
@@ -27,8 +26,7 @@ class BlockwiseQuantization:
     block_size: int
 
 
-@dataclass(frozen=True, slots=True)
-class MultiAxisQuantization:
+class MultiAxisQuantization(NamedTuple):
     """QuantizationDetails.MultiAxisQuantization (newest schema)."""
 
     scales: int
@@ -37,8 +35,7 @@ class MultiAxisQuantization:
     quantized_dimensions: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomQuantization:
+class CustomQuantization(NamedTuple):
     """QuantizationDetails.CustomQuantization: opaque bytes."""
 
     size: int
@@ -73,8 +70,7 @@ class Quantization(NamedTuple):
         return len(self.scale) > 1
 
 
-@dataclass(frozen=True, slots=True)
-class Sparsity:
+class Sparsity(NamedTuple):
     """SparsityParameters, reduced to what a validator needs."""
 
     traversal_order: tuple[int, ...]
@@ -117,11 +113,10 @@ class Tensor(NamedTuple):
         return self.quantization is not None and self.quantization.is_affine
 
 
-@dataclass(frozen=True, slots=True)
-class OperatorCode:
+class OperatorCode(NamedTuple):
     """An entry of Model.operator_codes."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, on purpose)
     name: str  # effective BuiltinOperator name (max of the two code fields), or CUSTOM
     builtin_code: int
     deprecated_builtin_code: int
@@ -148,11 +143,10 @@ class Operator(NamedTuple):
     is_custom: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Subgraph:
+class Subgraph(NamedTuple):
     """One subgraph: tensors, operators in execution order, graph inputs and outputs."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, on purpose)
     name: str
     tensors: tuple[Tensor, ...]
     operators: tuple[Operator, ...]
@@ -189,8 +183,7 @@ class BufferInfo(NamedTuple):
     problem: str | None = None  # why the declared bytes cannot be used (a container rule reports it)
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureDef:
+class SignatureDef(NamedTuple):
     """A named entry point: input/output names mapped to tensor indices of a subgraph."""
 
     key: str | None
@@ -199,8 +192,7 @@ class SignatureDef:
     outputs: Mapping[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class ConversionMetadata:
+class ConversionMetadata(NamedTuple):
     """The converter's own record (the CONVERSION_METADATA metadata entry)."""
 
     tensorflow_version: str | None

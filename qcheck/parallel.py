@@ -29,10 +29,9 @@ def default_jobs() -> int:
 def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None) -> list[Report]:
     """Reports for `paths`, in order; with jobs > 1 and several files, in forked worker processes."""
     global _WORKER
-    import multiprocessing  # only for several files: keeps it off the start-up path
-
-    jobs = default_jobs() if jobs is None else max(1, jobs)
-    jobs = min(jobs, len(paths))
+    jobs = min(default_jobs() if jobs is None else max(1, jobs), len(paths))
+    if jobs > 1:
+        import multiprocessing  # only for several files: keeps it off the start-up path
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [verify_file(p, registry, settings) for p in paths]
     _WORKER = (registry, settings)

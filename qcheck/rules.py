@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from types import MappingProxyType, ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qcheck.findings import Severity, Violation
 
@@ -18,13 +18,12 @@ CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """What a rule may read besides the model: facts from plugins and the user's options."""
 
-    facts: Mapping[str, Any] = field(default_factory=dict)  # e.g. "scheme", "io", "float_ops"
+    facts: Mapping[str, Any] = MappingProxyType({})  # e.g. "scheme", "io", "float_ops"
     expect: str | None = None  # the scheme the user demands with --expect
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = MappingProxyType({})
 
 
 CheckFn = Callable[["Model", Context], Iterable[Violation]]

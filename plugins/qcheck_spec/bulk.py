@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -24,12 +23,11 @@ _ITEMSIZE: Final = {k: np.dtype(v).itemsize for k, v in NUMPY_DTYPES.items()}
 BATCH: Final = 512  # small buffers concatenated per batch (at most 32 MB of copies)
 
 
-@dataclass(frozen=True, slots=True)
-class Segments:
+class Segments(NamedTuple):
     """Variable-length per-layer arrays stored flat: values[start[i] : start[i] + count[i]]."""
 
     start: np.ndarray
-    count: np.ndarray
+    count: np.ndarray  # type: ignore[assignment]  # (shadows tuple.count, on purpose)
     owner: np.ndarray  # layer index of every flat element
 
     @staticmethod
@@ -46,8 +44,7 @@ class Segments:
         return np.bincount(self.owner, weights=flags.astype(np.float64), minlength=self.count.size) > 0
 
 
-@dataclass(frozen=True, slots=True)
-class LayerTable:
+class LayerTable(NamedTuple):
     """Scales and zero points of every layer's input, output, weights and bias, flat."""
 
     layers: tuple[Layer, ...]
@@ -162,8 +159,7 @@ def _single(model: Model, t: Tensor) -> Stats | None:
     return Stats(values.min().item(), values.max().item(), int(np.count_nonzero(values == 0)))
 
 
-@dataclass(frozen=True, slots=True)
-class Paired:
+class Paired(NamedTuple):
     """Bias scales next to input scale x weight scale, one element per (layer, channel)."""
 
     seg: Segments

@@ -9,9 +9,8 @@ interpreter with XNNPACK and BUILTIN_WITHOUT_DEFAULT_DELEGATES) on models built 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 # What LiteRT does with a model that breaks a constraint (the wording goes into messages).
 RUNTIME: Final[Mapping[str, str]] = MappingProxyType({
@@ -25,8 +24,7 @@ RUNTIME: Final[Mapping[str, str]] = MappingProxyType({
 INT_ACTIVATIONS: Final = frozenset({"INT8", "UINT8", "INT16"})
 
 
-@dataclass(frozen=True, slots=True)
-class Weights:
+class Weights(NamedTuple):
     """The weight operand of a weighted op (reference §2.1)."""
 
     input: int
@@ -36,16 +34,14 @@ class Weights:
     hybrid_only: bool = False  # the rules apply only when the op runs hybrid (float output)
 
 
-@dataclass(frozen=True, slots=True)
-class Bias:
+class Bias(NamedTuple):
     """The bias operand; its scale must be s(activation input) x s(weights)[c]."""
 
     input: int
     int32_option: bool  # int16 activations may use an INT32 bias when quantized_bias_type == INT32
 
 
-@dataclass(frozen=True, slots=True)
-class Fixed:
+class Fixed(NamedTuple):
     """A hard-coded output quantization, and what the runtime checks of it."""
 
     scale: float
@@ -55,29 +51,27 @@ class Fixed:
     runtime_tol: float = 0.0  # relative scale deviation the runtime still accepts
 
 
-@dataclass(frozen=True, slots=True)
-class SameScale:
+class SameScale(NamedTuple):
     """Operands that must carry the output's scale and zero point; runtime behaviour per dtype."""
 
     inputs: tuple[int, ...] | None  # None: every input
     outputs: tuple[int, ...] | None  # None: every output
     runtime: Mapping[str, str]  # dtype -> key of RUNTIME; a dtype missing here is exempt
-    input_runtime: Mapping[int, str] = field(default_factory=dict)  # per-input override
+    input_runtime: Mapping[int, str] = MappingProxyType({})  # per-input override
 
 
-@dataclass(frozen=True, slots=True)
-class OpSpec:
+class OpSpec(NamedTuple):
     """Everything the spec and the runtime say about one builtin op."""
 
     act: int = 0  # index of the activation input
     weights: Weights | None = None
     bias: Bias | None = None
-    fixed: Mapping[str, Fixed] = field(default_factory=dict)  # output dtype -> fixed quantization
+    fixed: Mapping[str, Fixed] = MappingProxyType({})  # output dtype -> fixed quantization
     same: SameScale | None = None
     int16: bool | None = None  # False: no int16 kernel (rejected at load); None: not stated
     hybrid: tuple[int, ...] = ()  # constant inputs that make the op hybrid when int8 with float activations
     mixed_types: bool = False  # quantized operands may legitimately differ in dtype
-    versions: Mapping[str, int] = field(default_factory=dict)  # "INT8"/"HYBRID" -> lowest version (hint)
+    versions: Mapping[str, int] = MappingProxyType({})  # "INT8"/"HYBRID" -> lowest version (hint)
     source: str = ""
 
 

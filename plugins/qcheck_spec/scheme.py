@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from qcheck import Model
 from qcheck_spec.graph import entry_io, is_float_activation
@@ -16,8 +15,7 @@ _INT_SCHEME: Final = {"INT8": "int8", "INT16": "int16x8", "UINT8": "uint8"}
 _QUANT_WEIGHT: Final = frozenset({"INT8", "UINT8", "INT4", "INT2", "UINT4"})
 
 
-@dataclass(frozen=True, slots=True)
-class Expect:
+class Expect(NamedTuple):
     """What `--expect NAME` demands of a model."""
 
     name: str
@@ -42,8 +40,7 @@ EXPECTATIONS: Final[Mapping[str, Expect]] = {e.name: e for e in (
 )}
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
+class Analysis(NamedTuple):
     """Scheme detection's evidence, kept for the rules that explain a mismatch."""
 
     scheme: str

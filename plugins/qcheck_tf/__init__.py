@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qcheck.registry import Strategy, hookimpl
 
 
-@dataclass(frozen=True, slots=True)
-class Mode:
+class Mode(NamedTuple):
     """One post-training mode of tf.lite.TFLiteConverter, as converter settings.
 
     Sources: https://ai.google.dev/edge/litert/models/post_training_quantization and
