@@ -75,14 +75,17 @@ def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tu
     options = _options(v, f[:, 4], options_id)
     if options is None:
         return None
-    names = _opcode_names(codes)
+    # Lookup tables whose last entry stands for every index out of range.
+    names = (*_opcode_names(codes), "UNKNOWN(opcode index out of range)")
+    types = (None, *BUILTIN_OPTIONS, None)
+    name_at = np.minimum(opcode_index, len(codes)).tolist()
+    type_at = np.minimum(options_id, len(BUILTIN_OPTIONS) + 1).tolist()
     ins, outs, inter = io
-    out = []
-    for i, (oi, oid) in enumerate(zip(opcode_index.tolist(), options_id.tolist(), strict=True)):
-        name = names[oi] if oi < len(names) else "UNKNOWN(opcode index out of range)"
-        otype = BUILTIN_OPTIONS[oid - 1] if 0 < oid <= len(BUILTIN_OPTIONS) else None
-        out.append(Operator(i, oi, name, ins[i], outs[i], inter[i], otype, options[i], name == "CUSTOM"))  # type: ignore[index]
-    return tuple(out)
+    new = tuple.__new__  # (NamedTuple's generated __new__ is a Python function: twice as slow)
+    return tuple([
+        new(Operator, (i, oi, names[n], a, b, c, types[t], opts, names[n] == "CUSTOM"))
+        for i, oi, n, t, a, b, c, opts in zip(range(pos.size), opcode_index.tolist(), name_at, type_at, ins, outs, inter, options, strict=True)  # type: ignore[arg-type]
+    ])
 
 
 def _vectors(v: FileViews, at: np.ndarray) -> list[tuple[int, ...]] | None:
@@ -116,8 +119,17 @@ def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray) -> list[Mappi
                 return None
             columns.append((key, col))
         keys = [key for key, _ in columns]
-        for j, values in enumerate(zip(*(c for _, c in columns), strict=True)):
-            result[int(rows[j])] = MappingProxyType(dict(zip(keys, values, strict=True)))
+        # Operators of one kind mostly share their options (same stride, padding, activation):
+        # one read-only mapping per distinct set of values.
+        # (Floats are keyed by repr: -0.0 == 0.0, but an option's sign is kept as written.)
+        floats = any(k == "f32" for _, _, k, _ in spec)
+        shared: dict[tuple[object, ...], MappingProxyType[str, object]] = {}
+        for j, values in zip(rows.tolist(), zip(*(c for _, c in columns), strict=True), strict=True):
+            values_key = tuple(map(repr, values)) if floats else values
+            mapping = shared.get(values_key)
+            if mapping is None:
+                mapping = shared[values_key] = MappingProxyType(dict(zip(keys, values, strict=True)))
+            result[j] = mapping
     return result
 
 
