@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from qcheck.errors import ModelError, UsageError
 from qcheck.findings import Finding, Location, Severity
 from qcheck.model import Model
-from qcheck.reader import Source, load
+from qcheck.reader import Source, collector_paused, load
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
 from qcheck.ruledocs import fix_hint
@@ -74,9 +74,10 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
 
 
 def verify_model(model: Model, registry: Registry, settings: Settings, path: str = "<bytes>") -> Report:
-    facts = model_facts(registry, model)
-    ctx = Context(facts=facts, expect=settings.expect, options=settings.options)
-    findings = run_rules(model, active_rules(registry, settings), ctx)
+    with collector_paused():
+        facts = model_facts(registry, model)
+        ctx = Context(facts=facts, expect=settings.expect, options=settings.options)
+        findings = run_rules(model, active_rules(registry, settings), ctx)
     # A crash is reported whatever is selected, unless the user ignores QC900 itself.
     if matches(CRASH_CODE, settings.ignore) > matches(CRASH_CODE, settings.select or ()):
         findings = [f for f in findings if f.code != CRASH_CODE]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 import pytest
-from core_helpers import int8_fc
+from core_helpers import ROOT, int8_fc
 
 import qcheck
 from qcheck import Context, Expectation, Location, Model, Reporter, Rule, Violation, hookimpl, rule
@@ -225,3 +225,28 @@ def test_invalid_rule_codes_and_names_are_refused() -> None:
     for code, name in (("qc001", "ok-name"), ("QC01", "ok-name"), ("ABCDE001", "ok-name"), ("QC001", "Not_Kebab")):
         with pytest.raises(ValueError):
             rule(code, name)(lambda model, ctx: iter(()))
+
+
+def test_verify_restores_the_garbage_collector_state() -> None:
+    """Parse and rules pause the cyclic collector; it comes back as the caller had it, errors included."""
+    import gc
+
+    from qcheck.reader import collector_paused
+
+    path = ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite"
+    assert gc.isenabled()
+    qcheck.verify(path)
+    assert gc.isenabled()
+    with pytest.raises(qcheck.ModelError):
+        qcheck.load(b"\x10\x00\x00\x00TFL3" + b"\xff" * 40)  # fails inside the paused parse
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        qcheck.verify(path)
+        assert not gc.isenabled()  # a caller's choice to keep it off is kept
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
