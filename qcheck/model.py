@@ -47,8 +47,9 @@ Details = BlockwiseQuantization | MultiAxisQuantization | CustomQuantization
 class Quantization(NamedTuple):
     """QuantizationParameters of one tensor; `real = scale * (q - zero_point)`.
 
-    (NamedTuples for the per-tensor values: immutable like frozen dataclasses, but five times
-    cheaper to build, which matters at 50,000 tensors.)
+    (qcheck's value types are NamedTuples: immutable like frozen dataclasses, but five times
+    cheaper to build, which matters at 50,000 tensors, and seven times cheaper to define: a
+    frozen dataclass costs 0.9 ms at import, and two dozen of them were a tenth of a run.)
     """
 
     scale: np.ndarray  # float32, may be empty
