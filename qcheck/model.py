@@ -111,7 +111,8 @@ class Tensor(NamedTuple):
     @property
     def quantized(self) -> bool:
         """True when the tensor carries affine quantization parameters."""
-        return self.quantization is not None and self.quantization.is_affine
+        q = self.quantization  # (Quantization.is_affine, inlined: every rule asks, for every tensor)
+        return q is not None and q.details_type == 0 and len(q.scale) > 0
 
 
 class OperatorCode(NamedTuple):
@@ -232,8 +233,8 @@ class Model:
 
     def is_constant(self, tensor: Tensor) -> bool:
         """True when the tensor has data stored in the file."""
-        buf = self.buffer_of(tensor)
-        return buf is not None and buf.size > 0
+        i = tensor.buffer
+        return 0 <= i < len(self.buffers) and self.buffers[i].size > 0
 
     def raw_data(self, tensor: Tensor) -> np.ndarray | None:
         """The tensor's bytes as a zero-copy uint8 view, or None when it has none."""
