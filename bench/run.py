@@ -137,7 +137,8 @@ def compile_bytecode() -> None:
 
     The project is installed editable (`pip install -e`), and where PYTHONDONTWRITEBYTECODE is set
     (it is on this machine) Python would otherwise compile every qcheck module in every process:
-    about 0.15 s that no user with a normal installation pays.
+    0.28 s instead of 0.20 s per `qcheck verify` (medians of 11 interleaved runs), which no user
+    with a normal installation pays.
     """
     import compileall
 
