@@ -56,13 +56,18 @@ SNIPPETS = {
 }
 
 
-def median_time(fn: Callable[[], object], runs: int) -> float:
+def timings(fn: Callable[[], object], runs: int) -> list[float]:
+    """Seconds taken by each of `runs` calls of `fn`."""
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    return statistics.median(timings(fn, runs))
 
 
 def run_process(cmd: list[str]) -> None:
@@ -95,11 +100,7 @@ def in_process(path: Path, runs: int) -> dict[str, float]:
     # Loading is quick, so it gets many repetitions (about 2 s each): this machine's speed swings
     # by a factor of two from one second to the next, and a median over a few runs is noise.
     loads = max(runs, min(400, int(2.0 / max(1e-4, median_time(lambda: qcheck.load(path), 3)))))
-    times = []
-    for _ in range(loads):
-        t = time.perf_counter()
-        qcheck.load(path)
-        times.append(time.perf_counter() - t)
+    times = timings(lambda: qcheck.load(path), loads)
     res = {
         "qcheck load": statistics.median(times),
         "qcheck load (best)": min(times),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -78,3 +79,11 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: str | os.Path
     """Run `python -m qcheck ARGS` as a separate process (stdin closed, stdout/stderr captured)."""
     return subprocess.run([sys.executable, "-m", "qcheck", *args], capture_output=True, text=True, env=cli_env(env),
                           cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+
+
+def modules_after(body: str) -> set[str]:
+    """Every module in sys.modules after a fresh interpreter has run `body` (which must not fail)."""
+    code = f"import json, sys\n{body}\nprint(json.dumps(sorted(sys.modules)))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    return set(json.loads(r.stdout.strip().splitlines()[-1]))

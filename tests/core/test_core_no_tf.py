@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-from core_helpers import ROOT, cli_env
+from core_helpers import ROOT, modules_after
 
 HEAVY = ("tensorflow", "ai_edge_litert", "keras", "tf_keras", "tflite_runtime")
 MODEL = str(ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite")
 
-PROBE = """
-import json, sys
-{body}
-print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}))))
-"""
-
 
 def imported_heavy(body: str) -> list[str]:
-    code = PROBE.format(body=body, heavy=HEAVY)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120, check=False)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return sorted({m.split(".")[0] for m in modules_after(body)} & set(HEAVY))
 
 
 def test_the_probe_can_see_an_import() -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from core_helpers import ROOT, cli_env
+from core_helpers import ROOT, modules_after
 
 from qcheck.registry import declares_entry_points
 
@@ -19,16 +17,12 @@ OPTIONAL = ("importlib.metadata", "multiprocessing", "qcheck.calibration", "qche
 
 
 def imported_after(argv: list[str]) -> list[str]:
-    code = (
-        "import contextlib, io, json, sys\nfrom qcheck.cli import main\n"
-        f"with contextlib.redirect_stdout(io.StringIO()):\n    status = main({argv!r})\n"
-        f"print(json.dumps([status, sorted(set(sys.modules) & set({OPTIONAL!r}))]))"
+    """The OPTIONAL modules loaded by running the CLI with `argv` (which must exit 0)."""
+    body = (
+        "import contextlib, io\nfrom qcheck.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    status = main({argv!r})\nassert status == 0, status"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120, check=False)
-    assert r.returncode == 0, r.stderr
-    status, modules = json.loads(r.stdout.strip().splitlines()[-1])
-    assert status == 0
-    return modules
+    return sorted(modules_after(body) & set(OPTIONAL))
 
 
 def test_verify_imports_none_of_the_optional_modules() -> None:

@@ -1,9 +1,7 @@
-"""Valid quantized models broken one defect class at a time, and a LiteRT probe run in a subprocess."""
+"""Valid quantized models broken one defect class at a time, and LiteRT's verdict on each (qcheck.runtime)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -13,10 +11,10 @@ from specmodels import Net, chain, conv1, fc_net, float_conv
 
 import qcheck
 from qcheck import Model, Tensor
+from qcheck.runtime import run_interpreters
 
 HERE = Path(__file__).resolve().parent
 MODELS = HERE / "models"
-PROBE = HERE / "litert_probe.py"
 
 
 class Mutation(NamedTuple):
@@ -137,27 +135,14 @@ BASELINES: tuple[tuple[str, Callable[[], bytes]], ...] = (
 
 
 def probe(blobs: list[bytes], folder: Path, timeout: float = 120.0) -> list[str]:
-    """LiteRT's verdict per model: "OK", "ERR <message>" or "CRASH"; one subprocess, restarted after a crash."""
+    """LiteRT's verdict per model: "OK", "ERR <message>" or "CRASH ..."; loaded and run on zeros in a child process."""
     paths = []
     for i, data in enumerate(blobs):
         p = folder / f"m{i}.tflite"
         p.write_bytes(data)
-        paths.append(str(p))
-    status: list[str | None] = [None] * len(paths)
-    start = 0
-    while start < len(paths):
-        run = subprocess.run([sys.executable, str(PROBE), *paths[start:]], check=False, capture_output=True, text=True, timeout=timeout)
-        current = None
-        for line in run.stdout.splitlines():
-            kind, _, rest = line.partition(" ")
-            index, _, message = rest.partition(" ")
-            if kind == "BEGIN":
-                current = start + int(index)
-            elif kind in ("OK", "ERR"):
-                status[start + int(index)] = kind if kind == "OK" else f"ERR {message}"
-                current = None
-        if current is None:
-            break
-        status[current] = f"CRASH (exit status {run.returncode})"
-        start = current + 1
-    return [s or "CRASH (no output)" for s in status]
+        paths.append(p)
+    verdicts = []
+    for r in run_interpreters(paths, timeout):
+        assert r.status != "unavailable", r.message  # ai-edge-litert is a test dependency
+        verdicts.append("OK" if r.ok else f"ERR {r.message}" if r.status == "error" else f"CRASH ({r.status}: {r.message})")
+    return verdicts
