@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 
 class Graph:

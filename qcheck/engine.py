@@ -10,12 +10,11 @@ from typing import Any, NamedTuple
 
 from qcheck.errors import ModelError, UsageError
 from qcheck.findings import Finding, Location, Severity
-from qcheck.model import Model
-from qcheck.reader import Source, collector_paused, load
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
-from qcheck.ruledocs import fix_hint
 from qcheck.rules import Context, Rule, matches, selected
+from qcheck.tflite.model import Model
+from qcheck.tflite.reader import Source, collector_paused, load
 
 CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
@@ -59,12 +58,27 @@ def model_facts(registry: Registry, model: Model) -> dict[str, object]:
     return facts
 
 
+def describe_facts(registry: Registry, facts: Mapping[str, object]) -> tuple[tuple[str, ...], str | None]:
+    """The declared facts as phrases (registration order) and the headline fact's value."""
+    phrases, headline = [], None
+    for fact in registry.facts.values():
+        if fact.key not in facts:
+            continue
+        value = facts[fact.key]
+        phrase = fact.phrase(value)
+        if phrase:
+            phrases.append(phrase)
+        if fact.headline and headline is None and value is not None:
+            headline = str(value)
+    return tuple(phrases), headline
+
+
 def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding]:
     findings = []
     for r in rules:
         try:
             for v in r.check(model, ctx):
-                findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix or fix_hint(r), v.details))
+                findings.append(Finding(r.code, r.name, r.severity, v.message, v.where, v.fix or r.fix, v.details))
         except Exception as e:  # noqa: BLE001 - a broken rule must not stop the others
             findings.append(
                 Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())
@@ -87,7 +101,8 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
         "tensors": sum(len(s.tensors) for s in model.subgraphs),
         "operators": sum(len(s.operators) for s in model.subgraphs),
     }
-    return Report(path=path, findings=tuple(findings), facts=facts, stats=stats)
+    highlights, headline = describe_facts(registry, facts)
+    return Report(path=path, findings=tuple(findings), facts=facts, stats=stats, highlights=highlights, headline=headline)
 
 
 @cache

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from qcheck.model import Model
-    from qcheck.registry import Expectation, Reporter, Strategy, Target
+    from qcheck.registry import Expectation, Fact, Reporter, Strategy, Target
     from qcheck.rules import Rule
+    from qcheck.tflite.model import Model
 
 hookspec = pluggy.HookspecMarker("qcheck")
 
@@ -65,6 +65,16 @@ def qcheck_register_expectations(register: Callable[[Expectation], None]) -> Non
     """Register the names ``qcheck verify --expect NAME`` accepts (e.g. ``int8-only``).
 
     The registering plugin's rules read ``Context.expect`` and report the deviations.
+    """
+
+
+@hookspec
+def qcheck_register_facts(register: Callable[[Fact], None]) -> None:
+    """Declare the facts that the plugin's ``qcheck_model_facts`` returns.
+
+    A :class:`qcheck.registry.Fact` gives the key, a title and how to say the value in a short
+    phrase, so that reporters show every plugin's facts without knowing their keys. Undeclared
+    facts still reach rules and the JSON report.
     """
 
 

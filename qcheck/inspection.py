@@ -8,8 +8,8 @@ from typing import TextIO
 
 import numpy as np
 
-from qcheck.model import Model, Operator, Quantization, Tensor
 from qcheck.textsafe import shown
+from qcheck.tflite.model import Model, Operator, Quantization, Tensor
 
 
 def _short(values: np.ndarray, full: bool, fmt: str) -> str:

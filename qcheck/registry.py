@@ -43,6 +43,7 @@ class Strategy(NamedTuple):
     # is validated once, before any conversion starts (see qcheck.convert).
     needs_calibration: bool = False
     inputs: Callable[..., Sequence[Any]] | None = None
+    baseline: bool = False  # the unquantized output that `convert --all` compares the others' sizes with
 
 
 class Target(NamedTuple):
@@ -51,6 +52,15 @@ class Target(NamedTuple):
     name: str
     summary: str
     data: Mapping[str, Any] = MappingProxyType({})
+
+
+class Fact(NamedTuple):
+    """A per-model fact that `qcheck_model_facts` returns, declared so that reports can show it without knowing it."""
+
+    key: str  # the key in the facts mapping (and in the JSON report's model entry)
+    title: str  # a heading for tables, e.g. "scheme"
+    phrase: Callable[[Any], str | None]  # the value as a short phrase for one-line summaries; None leaves it out
+    headline: bool = False  # the fact that sums a model up in a word: tables (e.g. `convert --all`) show it
 
 
 class Expectation(NamedTuple):
@@ -70,6 +80,7 @@ class Registry:
         self.reporters: dict[str, Reporter] = {}
         self.targets: dict[str, Target] = {}
         self.expectations: dict[str, Expectation] = {}
+        self.facts: dict[str, Fact] = {}
         self.owner: dict[str, str] = {}  # "kind:name" -> plugin name
 
     def rule(self, code_or_name: str) -> Rule:
@@ -175,6 +186,7 @@ def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: 
         ("qcheck_register_reporters", "reporter", reg.reporters, lambda v: v.name),
         ("qcheck_register_targets", "target", reg.targets, lambda v: v.name),
         ("qcheck_register_expectations", "expectation", reg.expectations, lambda v: v.name),
+        ("qcheck_register_facts", "fact", reg.facts, lambda v: v.key),
     )
     for hook, kind, table, key in calls:
         # Call each plugin's implementation on its own, in registration order, so that a clash

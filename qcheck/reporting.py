@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qcheck.findings import Finding, Severity
@@ -21,6 +21,8 @@ class Report:
     facts: Mapping[str, object] = field(default_factory=dict)
     error: str | None = None
     stats: Mapping[str, int] = field(default_factory=dict)  # tensors, operators, subgraphs, bytes
+    highlights: tuple[str, ...] = ()  # the declared facts as short phrases, in registration order
+    headline: str | None = None  # the value of the headline fact (see qcheck.registry.Fact)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -39,3 +41,11 @@ def exit_status(reports: Sequence[Report], fail_on: Severity = Severity.ERROR) -
         if any(f.severity >= fail_on for f in r.findings):
             status = EXIT_FINDINGS
     return status
+
+
+def conversion_exit_status(verdicts: Iterable[str]) -> int:
+    """For `qcheck convert`: 2 when a strategy gave no output ("error"), 1 when one broke its promise ("fail")."""
+    seen = set(verdicts)
+    if "error" in seen:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if "fail" in seen else EXIT_OK

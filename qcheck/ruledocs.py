@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator
-from functools import cache
 
 from qcheck.findings import Severity, Violation
 from qcheck.registry import Registry
@@ -32,14 +30,6 @@ def listing(registry: Registry, fmt: str) -> str:
         lines += ["", "--expect names:"]
         lines += [f"  {e.name:<14} {e.summary}" for e in registry.expectations.values()]
     return "\n".join(lines) + "\n"
-
-
-@cache
-def fix_hint(rule: Rule) -> str | None:
-    """The first paragraph of the rule's "## How to fix" section, on one line: its findings' default fix hint."""
-    m = re.search(r"^## How to fix[ \t]*\n(.*?)(?:\n[ \t]*\n|\n## |\Z)", rule.doc, re.DOTALL | re.MULTILINE)
-    text = " ".join(m.group(1).split()) if m else ""
-    return text or None
 
 
 _PLURAL = {"strategy": "strategies"}

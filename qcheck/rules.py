@@ -5,14 +5,14 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qcheck.findings import Severity, Violation
 
 if TYPE_CHECKING:
-    from qcheck.model import Model
+    from qcheck.tflite.model import Model
 
 CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -38,12 +38,15 @@ class Rule:
     check: CheckFn
     severity: Severity = Severity.ERROR
     default: bool = True  # part of the default selection
+    # The default fix hint of its findings, taken from the docs once, when the rule is made.
+    fix: str | None = field(init=False, default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not CODE_RE.match(self.code):
             raise ValueError(f"rule code {self.code!r} must be 1-4 capital letters and 3 digits")
         if not NAME_RE.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
+        object.__setattr__(self, "fix", fix_hint(self.doc))
 
     @property
     def doc(self) -> str:
@@ -52,6 +55,13 @@ class Rule:
     @property
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else ""
+
+
+def fix_hint(doc: str) -> str | None:
+    """The first paragraph of a rule's "## How to fix" section, on one line."""
+    m = re.search(r"^## How to fix[ \t]*\n(.*?)(?:\n[ \t]*\n|\n## |\Z)", doc, re.DOTALL | re.MULTILINE)
+    text = " ".join(m.group(1).split()) if m else ""
+    return text or None
 
 
 def rule(code: str, name: str, *, severity: Severity = Severity.ERROR, default: bool = True) -> Callable[[CheckFn], Rule]:

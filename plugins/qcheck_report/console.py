@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
 from qcheck import Report
@@ -11,21 +11,6 @@ from qcheck.findings import Severity
 from qcheck.textsafe import shown
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def _facts_line(facts: Mapping[str, object]) -> str | None:
-    parts = []
-    if "scheme" in facts:
-        parts.append(f"scheme {facts['scheme']}")
-    io = facts.get("io")
-    if isinstance(io, Mapping):
-        ins = ", ".join(str(x) for x in io.get("inputs", []))  # type: ignore[union-attr]
-        outs = ", ".join(str(x) for x in io.get("outputs", []))  # type: ignore[union-attr]
-        parts.append(f"I/O {ins} -> {outs}")
-    fops = facts.get("float_ops")
-    if isinstance(fops, list) and fops:
-        parts.append(f"{len(fops)} float op(s)")
-    return " · ".join(parts) if parts else None
 
 
 def render(reports: Sequence[Report], out: TextIO) -> None:
@@ -40,9 +25,8 @@ def render(reports: Sequence[Report], out: TextIO) -> None:
         if r.error is not None:
             console.print(f"  [bold red]error[/bold red]: {shown(r.error)}")
             continue
-        line = _facts_line(r.facts)
-        if line:
-            console.print(f"  {shown(line)}")
+        if r.highlights:
+            console.print(f"  {shown(' · '.join(r.highlights))}")
         for f in r.findings:
             style = _STYLE[f.severity]
             console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {shown(str(f.location))}: {shown(f.message)} [dim]\\[{f.rule}][/dim]")

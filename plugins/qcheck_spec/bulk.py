@@ -15,7 +15,7 @@ from typing import Final, NamedTuple
 import numpy as np
 
 from qcheck import Model, Tensor
-from qcheck.schema import NUMPY_DTYPES
+from qcheck.tflite.schema import NUMPY_DTYPES
 from qcheck_spec.graph import Layer, checks_weights, integer_values, layers, weight_layers
 
 SMALL_BUFFER: Final = 64 << 10  # bytes; larger buffers go through the core's chunked, memory-bounded scan

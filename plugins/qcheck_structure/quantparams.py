@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from qcheck import Context, Model, Quantization, Subgraph, Tensor, Violation, rule
-from qcheck.model import BlockwiseQuantization, MultiAxisQuantization
+from qcheck.tflite.model import BlockwiseQuantization, MultiAxisQuantization
 from qcheck_structure._where import at_tensor
 
 # Storage range of each integer dtype that may carry a zero point.

@@ -62,4 +62,5 @@ def _inputs(request: Any) -> Sequence[Any]:
 @hookimpl
 def qcheck_register_strategies(register: Callable[[Strategy], None]) -> None:
     for name, expect, description, mode in STRATEGIES:
-        register(Strategy(name, expect, description, _converter(mode), needs_calibration=mode.calibrate, inputs=_inputs))
+        register(Strategy(name, expect, description, _converter(mode), needs_calibration=mode.calibrate, inputs=_inputs,
+                          baseline=not mode.optimize))  # float32: the reference the others are compared with

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from qcheck.calibration import InputSpec
 from qcheck.convert import ConversionError, ConvertRequest, one_line
+from qcheck.convert.calibration import InputSpec
 from qcheck.errors import UsageError
 from qcheck_tf import Mode
 
@@ -217,7 +217,7 @@ def converter_message(e: BaseException) -> str:
 
 def explain_dynamic_range(data: bytes, notes: list[str]) -> None:
     """Say plainly when dynamic-range quantization quantized nothing, and why."""
-    from qcheck.reader import load as read
+    from qcheck.tflite.reader import load as read
 
     model = read(data)
     tensors = [t for _, t in model.iter_tensors() if model.is_constant(t)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qcheck.calibration import RANDOM, CalibrationSource, InputSpec
+from qcheck.convert.calibration import RANDOM, CalibrationSource, InputSpec
 from qcheck.errors import UsageError
 
 IMG = InputSpec("image", (None, 8, 8, 3), "float32")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from qcheck import Expectation, Location, Strategy, Violation, cli, hookimpl, rule
-from qcheck.calibration import InputSpec
 from qcheck.convert import ConversionError, ConvertRequest, convert, convert_all
+from qcheck.convert.calibration import InputSpec
 from qcheck.errors import UsageError
 from qcheck.registry import make_registry
 
@@ -225,7 +225,7 @@ def test_all_prints_the_comparison_table(acme: Acme, source: Path, tmp_path: Pat
     results = convert_all(source, tmp_path / "all", ["acme-copy", "acme-strict"], registry=registry)
     import io
 
-    from qcheck.convert_commands import render
+    from qcheck.convert.view import render
 
     buf = io.StringIO()
     render(results, registry, buf, table=True, reports=False)

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[2]
 

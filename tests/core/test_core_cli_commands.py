@@ -201,7 +201,7 @@ def test_entry_point_plugins_load(acme_site: str, models: dict[str, Path]) -> No
     assert re.search(r"^acme_extras\s+\[qcheck-acme\]\s+1 expectation, 1 reporter$", plugins, re.MULTILINE), plugins
     assert "ACME001  no-gelu" in run_cli("rules", env=env).stdout
     gelu = models["clean"].parent / "gelu.tflite"
-    from qcheck.builder import ModelBuilder
+    from qcheck.tflite.builder import ModelBuilder
 
     b = ModelBuilder()
     t = b.tensor("t", "FLOAT32", [1])

@@ -13,8 +13,8 @@ from test_core_reader import kitchen_sink
 from testpaths import CORPUS_MODELS, FIXTURES
 
 import qcheck
-from qcheck.options import _FIELDS as OPTION_FIELDS
-from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
 
 MODELS = sorted(FIXTURES.glob("*.tflite")) + CORPUS_MODELS
 BUILT = {"builder-kitchen-sink": kitchen_sink()[0].build(), "builder-kitchen-sink-external": kitchen_sink()[0].build(external=True)}

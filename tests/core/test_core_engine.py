@@ -231,7 +231,7 @@ def test_verify_restores_the_garbage_collector_state() -> None:
     """Parse and rules pause the cyclic collector; it comes back as the caller had it, errors included."""
     import gc
 
-    from qcheck.reader import collector_paused
+    from qcheck.tflite.reader import collector_paused
 
     path = ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite"
     assert gc.isenabled()

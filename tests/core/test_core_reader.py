@@ -9,9 +9,9 @@ import pytest
 from core_helpers import fixture_script
 
 import qcheck
-from qcheck.builder import ModelBuilder
-from qcheck.model import BlockwiseQuantization, MultiAxisQuantization
-from qcheck.schema import BUILTIN_OPERATORS, TENSOR_TYPES
+from qcheck.tflite.builder import ModelBuilder
+from qcheck.tflite.model import BlockwiseQuantization, MultiAxisQuantization
+from qcheck.tflite.schema import BUILTIN_OPERATORS, TENSOR_TYPES
 
 conversion_metadata = fixture_script().conversion_metadata  # a CONVERSION_METADATA FlatBuffer built with `flatbuffers`
 

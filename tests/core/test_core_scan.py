@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qcheck import scan
+from qcheck.tflite import scan
 
 
 @pytest.mark.parametrize("chunk_bytes", [64, 1000, 8 << 20])  # many chunks, uneven chunks, one chunk

@@ -13,7 +13,7 @@ from qcheck.registry import declares_entry_points
 
 MODEL = str(ROOT / "fixtures" / "models" / "builder_int8_conv_clean.tflite")
 # Each costs milliseconds to import and is needed only by other commands or options.
-OPTIONAL = ("importlib.metadata", "multiprocessing", "qcheck.calibration", "qcheck.convert", "tempfile", "hashlib")
+OPTIONAL = ("importlib.metadata", "multiprocessing", "qcheck.convert.calibration", "qcheck.convert.orchestrate", "tempfile", "hashlib")
 
 
 def imported_after(argv: list[str]) -> list[str]:

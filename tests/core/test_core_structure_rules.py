@@ -9,8 +9,8 @@ import pytest
 from core_helpers import int8_fc
 
 import qcheck
-from qcheck.builder import ModelBuilder
 from qcheck.registry import Registry
+from qcheck.tflite.builder import ModelBuilder
 
 Make = Callable[[], bytes]
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import qcheck
-from qcheck import scan
-from qcheck.builder import ModelBuilder
+from qcheck.tflite import scan
+from qcheck.tflite.builder import ModelBuilder
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from robust_mutate import Seed, mutate
 import qcheck
 from qcheck import inspection
 from qcheck.engine import CRASH_CODE, Settings, verify_model
-from qcheck.reader import load
 from qcheck.registry import Registry, make_registry
+from qcheck.tflite.reader import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILES = sorted((ROOT / "fixtures" / "models").glob("*.tflite")) + sorted((ROOT.parent / "shared" / "corpus").glob("*.tflite"))

@@ -121,7 +121,7 @@ def nested_aliases(n: int) -> bytes:
 
 def long_shape(rank: int, dim: int = 2**31 - 1) -> bytes:
     """One constant INT8 tensor whose shape has `rank` dimensions of `dim` (and one byte of data)."""
-    from qcheck.builder import ModelBuilder
+    from qcheck.tflite.builder import ModelBuilder
 
     b = ModelBuilder()
     t = b.tensor("huge", "INT8", [dim] * rank, data=b"\x01", scale=0.5, zero_point=0)

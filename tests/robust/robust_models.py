@@ -9,9 +9,9 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from qcheck.builder import OPTIONS_OF, ModelBuilder
-from qcheck.options import _FIELDS as OPTION_FIELDS
-from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPERATORS, ELEMENT_BITS, TENSOR_TYPES
+from qcheck.tflite.builder import OPTIONS_OF, ModelBuilder
+from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPERATORS, ELEMENT_BITS, TENSOR_TYPES
 
 T = TypeVar("T")
 

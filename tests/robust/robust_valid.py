@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 RNG = np.random.default_rng(5)
 

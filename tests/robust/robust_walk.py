@@ -6,8 +6,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Final
 
-from qcheck.options import _FIELDS as OPTION_FIELDS
-from qcheck.schema import BUILTIN_OPTIONS
+from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
+from qcheck.tflite.schema import BUILTIN_OPTIONS
 
 # Slot -> (kind, argument, role) for the tables qcheck reads (schema.fbs field order).
 # kinds: table, tables (vector of tables), union (argument = slot of its type byte), vec (argument =

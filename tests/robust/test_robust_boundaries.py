@@ -11,7 +11,7 @@ from robust_mutate import NASTY_FLOATS, NASTY_U32
 from robust_walk import FileMap, walk
 
 import qcheck
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 
 def _control_flow_model(external: bool = False) -> bytes:

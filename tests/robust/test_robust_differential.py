@@ -15,8 +15,8 @@ from robust_check import fuzz_count, fuzz_seed, load_seeds, memory_limit
 from robust_mutate import mutate
 
 import qcheck
-from qcheck import operators, reader, tensors
-from qcheck.model import Model
+from qcheck.tflite import operators, reader, tensors
+from qcheck.tflite.model import Model
 
 
 def _load_slow(data: bytes, monkeypatch: pytest.MonkeyPatch) -> Model:
@@ -82,7 +82,7 @@ ODD_NAMES: list[str | bytes] = ["", "a\0b", b"\xff\xfe", "caf\u00e9", b"abc\xe2\
 
 @pytest.mark.parametrize("with_nul", [False, True])
 def test_fast_and_generic_paths_agree_on_odd_names_and_shared_options(monkeypatch: pytest.MonkeyPatch, with_nul: bool) -> None:
-    from qcheck.builder import ModelBuilder
+    from qcheck.tflite.builder import ModelBuilder
 
     b = ModelBuilder()
     names = [n for n in ODD_NAMES if with_nul or n != "a\0b"] * 8
@@ -106,8 +106,8 @@ def test_fast_and_generic_paths_agree_on_odd_names_and_shared_options(monkeypatc
 
 def test_shared_vtable_reads_agree_with_per_table_reads() -> None:
     """table_fields decodes each distinct vtable once; on damaged files too it must match reading every table."""
-    from qcheck import flatbuf
-    from qcheck.vecread import FileViews, _fields_per_table, table_fields, table_positions
+    from qcheck.tflite import flatbuf
+    from qcheck.tflite.vecread import FileViews, _fields_per_table, table_fields, table_positions
 
     seeds = load_seeds()
     rnd, compared = random.Random(fuzz_seed(5)), 0

@@ -37,7 +37,7 @@ print(json.dumps({
 _WRITER = r"""
 import re, sys
 import numpy as np
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 OUT, IN = int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(3)
 b = ModelBuilder()

@@ -11,7 +11,7 @@ import robust_craft as craft
 from robust_check import REGRESSIONS, Checker, memory_limit, time_limit
 
 import qcheck
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 FILES = sorted(REGRESSIONS.glob("*.tflite"))
 

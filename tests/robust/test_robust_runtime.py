@@ -12,8 +12,8 @@ from robust_check import ROOT
 from robust_walk import walk
 
 import qcheck
-from qcheck.builder import ModelBuilder
 from qcheck.runtime import run_interpreter, run_interpreters
+from qcheck.tflite.builder import ModelBuilder
 
 CORPUS_MODEL = ROOT.parent / "shared" / "corpus" / "microwakeword_alexa.tflite"
 CRASH_SOURCE = ROOT / "fixtures" / "models" / "tf_int16x8.tflite"

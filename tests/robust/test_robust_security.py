@@ -150,7 +150,7 @@ class _Terminal(io.StringIO):
 def test_hostile_names_are_printed_inert(out: type[io.StringIO], registry: object) -> None:
     """Rich markup in a tensor name used to crash `inspect` (MarkupError); terminal escape sequences
     in names and custom codes reached the terminal raw. Both are shown literally now."""
-    from qcheck.builder import ModelBuilder
+    from qcheck.tflite.builder import ModelBuilder
 
     b = ModelBuilder(description="[/bold]")
     x = b.tensor("[/]x[bold]\x1b]0;pwned\x07", "INT8", [1], scale=0.5)

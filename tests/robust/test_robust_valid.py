@@ -13,9 +13,9 @@ import robust_valid as valid
 from robust_check import SEED_FILES
 
 import qcheck
-from qcheck.builder import ModelBuilder
 from qcheck.findings import Severity
 from qcheck.runtime import run_interpreters
+from qcheck.tflite.builder import ModelBuilder
 
 # name -> builder; every one of them must also run in LiteRT.
 RUNNABLE = {

@@ -9,7 +9,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 
-from qcheck.builder import ModelBuilder
+from qcheck.tflite.builder import ModelBuilder
 
 NP = {"INT8": np.int8, "UINT8": np.uint8, "INT16": np.int16, "INT32": np.int32, "INT64": np.int64,
       "FLOAT32": np.float32, "FLOAT16": np.float16}

@@ -12,7 +12,7 @@ from qcheck_spec import bulk
 from specmodels import deep_int8
 
 import qcheck
-from qcheck import scan
+from qcheck.tflite import scan
 
 SPEC = ("QC1", "QC2", "QC3", "QC4", "QC5")
 

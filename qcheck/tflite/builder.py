@@ -11,8 +11,8 @@ from typing import Any, BinaryIO
 import flatbuffers
 import numpy as np
 
-from qcheck.options import _FIELDS as OPTION_FIELDS
-from qcheck.schema import (
+from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
+from qcheck.tflite.schema import (
     ACTIVATION_FUNCTIONS,
     BUILTIN_OPERATORS,
     BUILTIN_OPTIONS,

@@ -6,131 +6,18 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
-from qcheck.calibration import DEFAULT_SAMPLES, RANDOM_WARNING, CalibrationData, CalibrationSource
+from qcheck.convert.calibration import DEFAULT_SAMPLES, RANDOM_WARNING, CalibrationSource
+from qcheck.convert.capture import captured_output, one_line, read_log
+from qcheck.convert.request import ConversionError, ConvertRequest, ConvertResult, Progress, Silent
 from qcheck.engine import Settings, verify_model
 from qcheck.errors import ModelError, QcheckError, UsageError
-from qcheck.findings import Severity
 from qcheck.fsutil import atomic_write
-from qcheck.reader import load
 from qcheck.registry import Registry, Strategy, make_registry
-from qcheck.reporting import Report
-
-
-class ConversionError(QcheckError):
-    """A strategy could not convert the source (converter error, unsupported layer): exit status 2."""
-
-
-class Progress(Protocol):
-    """Where the orchestration reports what it is doing (the CLI shows it with rich, on stderr)."""
-
-    def phase(self, strategy: str, text: str) -> None: ...
-
-    def calibrated(self, done: int, total: int) -> None: ...
-
-
-class _Silent:
-    def phase(self, strategy: str, text: str) -> None:
-        pass
-
-    def calibrated(self, done: int, total: int) -> None:
-        pass
-
-
-@dataclass
-class ConvertRequest:
-    """What a strategy's `convert(request) -> bytes` (and `inputs(request)`) receives."""
-
-    source: Any  # a path (str or Path) or a framework object, e.g. a Keras model or concrete functions
-    workdir: Path  # scratch folder, removed after the run
-    calibration: CalibrationData | None = None  # validated samples (strategies that declare `inputs`)
-    calibration_source: CalibrationSource | None = None  # the raw request, for strategies without `inputs`
-    unsafe: bool = False  # allow loading code embedded in the source (Keras Lambda layers)
-    cache: dict[str, Any] = field(default_factory=dict)  # shared by the strategies of one run (the loaded model)
-    conversions: int = 1  # how many strategies will convert this source in this run (to plan for reuse)
-    notes: list[str] = field(default_factory=list)  # plain-language remarks a strategy adds for the report
-
-
-@dataclass
-class ConvertResult:
-    """One strategy's outcome: the output, how long the converter took, and the verification report."""
-
-    strategy: str
-    expect: str
-    output: Path | None = None
-    data: bytes | None = None  # kept only when there is no output path (Python API)
-    size: int = 0
-    seconds: float = 0.0  # time inside the strategy's convert (the converter itself)
-    load_seconds: float = 0.0  # loading the source (framework import included), before the first conversion
-    overhead: float = 0.0  # qcheck's own time around it: calibration loading, verification, writing
-    report: Report | None = None
-    notes: tuple[str, ...] = ()
-    calibration: str | None = None  # what the strategy calibrated on, e.g. "32 samples from calib.npy"
-    error: str | None = None
-    log: str = ""  # what the converter printed on stdout/stderr (shown with --debug)
-
-    @property
-    def errors(self) -> int:
-        return self.report.count(Severity.ERROR) if self.report else 0
-
-    @property
-    def verdict(self) -> str:
-        """"ok" when the output keeps the strategy's promise, "fail" when not, "error" when there is no output."""
-        if self.error is not None or self.report is None:
-            return "error"
-        return "fail" if self.errors else "ok"
-
-    @property
-    def scheme(self) -> str | None:
-        value = self.report.facts.get("scheme") if self.report else None
-        return None if value is None else str(value)
-
-
-@contextmanager
-def captured_output() -> Iterator[IO[bytes]]:
-    """Send file descriptors 1 and 2 to a temp file while a framework runs, then restore them.
-
-    Converters print from C++ and from Python ("Saved artifact at ..."), so redirecting
-    sys.stdout is not enough: the descriptors themselves are swapped.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = (os.dup(1), os.dup(2))
-    streams = (sys.stdout, sys.stderr)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        # sys.stdout may not be fd 1 (pytest, notebooks): swap the Python streams as well.
-        text = open(os.dup(log.fileno()), "w", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
-        sys.stdout = sys.stderr = text
-        try:
-            yield log
-        finally:
-            text.flush()
-            sys.stdout, sys.stderr = streams
-            text.close()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
-def _read_log(log: IO[bytes]) -> str:
-    log.seek(0)
-    return log.read().decode("utf-8", "replace")
-
-
-def one_line(e: BaseException) -> str:
-    """The most telling line of a (often multi-line) framework error message."""
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    pick = next((ln for ln in lines if "error:" in ln.lower()), lines[0] if lines else type(e).__name__)
-    pick = pick.split("error:", 1)[-1].strip() if "error:" in pick.lower() and len(pick) > 60 else pick
-    return pick if len(pick) <= 300 else pick[:297] + "..."
+from qcheck.tflite.reader import load
 
 
 def _strategies(registry: Registry, names: Sequence[str]) -> list[Strategy]:
@@ -192,7 +79,7 @@ def run(
     whose `error` is set while the others go on. Nothing is written for a strategy that failed.
     """
     registry = registry or make_registry()
-    progress = progress or _Silent()
+    progress = progress or Silent()
     strategies = _strategies(registry, [name for name, _ in jobs])
     if not strategies:
         raise UsageError("no strategy to run: no loaded plugin registers one (see 'qcheck plugins')")
@@ -234,7 +121,7 @@ def run(
 def _convert_one(
     strategy: Strategy, out: Path | None, request: ConvertRequest, registry: Registry, progress: Progress, force: bool, keep_going: bool
 ) -> ConvertResult:
-    result = ConvertResult(strategy.name, strategy.expect, output=out)
+    result = ConvertResult(strategy.name, strategy.expect, output=out, baseline=strategy.baseline)
     if strategy.needs_calibration and request.calibration is not None:
         result.calibration = request.calibration.label
     request.notes = []
@@ -245,7 +132,7 @@ def _convert_one(
             try:
                 data = strategy.convert(request)
             finally:
-                result.log = _read_log(log)
+                result.log = read_log(log)
         if not isinstance(data, (bytes, bytearray)) or not data:
             raise ConversionError(f"strategy {strategy.name} returned {type(data).__name__}, not .tflite bytes")
         result.seconds = time.perf_counter() - start

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from qcheck import flatbuf
 from qcheck.errors import ModelError
-from qcheck.flatbuf import Table
-from qcheck.model import (
+from qcheck.tflite import flatbuf
+from qcheck.tflite.flatbuf import Table
+from qcheck.tflite.model import (
     BufferInfo,
     ConversionMetadata,
     Model,
@@ -23,14 +23,14 @@ from qcheck.model import (
     SignatureDef,
     Subgraph,
 )
-from qcheck.operators import decode_operators
-from qcheck.schema import (
+from qcheck.tflite.operators import decode_operators
+from qcheck.tflite.schema import (
     CUSTOM,
     FILE_IDENTIFIER,
     OPTIMIZATION_MODES,
     operator_name,
 )
-from qcheck.tensors import Views, decode_buffers, decode_tensors
+from qcheck.tflite.tensors import Views, decode_buffers, decode_tensors
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from qcheck.calibration_choices import DEFAULT_SAMPLES, PREPROCESS, RANDOM
+from qcheck.convert.choices import DEFAULT_SAMPLES, PREPROCESS, RANDOM
 from qcheck.errors import UsageError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})

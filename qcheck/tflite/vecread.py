@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qcheck.errors import ModelError
-from qcheck.flatbuf import Buffer
+from qcheck.tflite.flatbuf import Buffer
 
 # A file whose tables and vectors do not overlap yields at most one decoded element (tensor,
 # operator, vector entry, string byte) per byte; the factor covers a fast path that gives up

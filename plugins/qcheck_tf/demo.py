@@ -1,4 +1,4 @@
-"""`make demo`: build the small Keras model shipped with qcheck, convert it with every strategy, verify each."""
+"""`make demo` (`python -m qcheck_tf.demo`): build the small Keras model shipped with qcheck, convert it with every strategy, verify each."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import sys
 from pathlib import Path
 
 from qcheck.convert import captured_output, convert_all
-from qcheck.convert_commands import RichProgress, exit_status, render, warn_loudly
+from qcheck.convert.view import RichProgress, render, warn_loudly
 from qcheck.errors import QcheckError
 from qcheck.registry import make_registry
+from qcheck.reporting import conversion_exit_status
+from qcheck_tf.demo_model import build_demo_model, calibration_samples
 
 
 def main() -> int:
-    try:
-        from qcheck_tf.demo_model import build_demo_model, calibration_samples
-    except ImportError as e:  # pragma: no cover - the plugin ships with qcheck
-        print(f"qcheck demo: the TensorFlow plugin is missing: {e}", file=sys.stderr)
-        return 2
     registry = make_registry(external=False)
     # A fixed folder in the working directory, replaced on each run (no litter in /tmp).
     folder = Path("qcheck-demo").resolve()
@@ -46,7 +43,7 @@ def main() -> int:
         print(f"qcheck demo: error: {e}", file=sys.stderr)
         return 2
     render(results, registry, sys.stdout, table=True, reports=True)
-    status = exit_status(results)
+    status = conversion_exit_status(r.verdict for r in results)
     verdict = "every strategy kept its promise" if status == 0 else "some strategies did NOT keep their promise (see above)"
     print(f"\nqcheck demo: {verdict}. Try: .venv/bin/qcheck inspect {folder / 'int8-only.tflite'}")
     return status

@@ -13,8 +13,8 @@ from typing import Final
 import numpy as np
 
 from qcheck.errors import ModelError
-from qcheck.flatbuf import Buffer, Table, _offsets
-from qcheck.model import (
+from qcheck.tflite.flatbuf import Buffer, Table, _offsets
+from qcheck.tflite.model import (
     BlockwiseQuantization,
     BufferInfo,
     CustomQuantization,
@@ -24,8 +24,8 @@ from qcheck.model import (
     Sparsity,
     Tensor,
 )
-from qcheck.schema import tensor_type_name
-from qcheck.vecread import FileViews, gather_i32, scalars, strings, table_fields, table_positions, table_targets, vectors
+from qcheck.tflite.schema import tensor_type_name
+from qcheck.tflite.vecread import FileViews, gather_i32, scalars, strings, table_fields, table_positions, table_targets, vectors
 
 _i32 = struct.Struct("<i").unpack_from
 _u32 = struct.Struct("<I").unpack_from

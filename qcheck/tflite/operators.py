@@ -8,12 +8,12 @@ from typing import Final
 
 import numpy as np
 
-from qcheck.flatbuf import Table
-from qcheck.model import Operator, OperatorCode
-from qcheck.options import _FIELDS, decode_options
-from qcheck.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
-from qcheck.tensors import VECTORISE_FROM
-from qcheck.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
+from qcheck.tflite.flatbuf import Table
+from qcheck.tflite.model import Operator, OperatorCode
+from qcheck.tflite.options import _FIELDS, decode_options
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.tflite.tensors import VECTORISE_FROM
+from qcheck.tflite.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
 
 # Operator fields: opcode_index, inputs, outputs, builtin_options_type, builtin_options,
 # custom_options, custom_options_format, mutating_variable_inputs, intermediates.

@@ -10,9 +10,9 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
-from qcheck import scan
-from qcheck.flatbuf import Buffer as RawBuffer
-from qcheck.schema import ELEMENT_BITS, NUMPY_DTYPES
+from qcheck.tflite import scan
+from qcheck.tflite.flatbuf import Buffer as RawBuffer
+from qcheck.tflite.schema import ELEMENT_BITS, NUMPY_DTYPES
 
 T = TypeVar("T")
 _HUGE = 1 << 63

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from qcheck.flatbuf import Table
-from qcheck.schema import ACTIVATION_FUNCTIONS, tensor_type_name
+from qcheck.tflite.flatbuf import Table
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, tensor_type_name
 
 # (key, field slot, kind, default) per options table; slots follow schema.fbs field order.
 # kinds: act = ActivationFunctionType, type = TensorType (None when unset), bool, i32, u32, f32.
