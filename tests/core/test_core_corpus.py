@@ -1,13 +1,14 @@
-"""Every third-party model in ../shared/corpus parses, verifies (exit 0 or 1) and gives a well-formed JSON report."""
+"""Every third-party model (tests/corpus, and all of ../shared/corpus when it is there) parses, verifies and gives a well-formed report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from core_helpers import run_cli
-from testpaths import CORPUS_MODELS
+from testpaths import CORPUS, CORPUS_MODELS, LOCAL_CORPUS, LOCAL_MODELS, SHARED_MODELS
 
 import qcheck
 from qcheck.registry import Registry
@@ -17,7 +18,28 @@ LOCATION_KEYS = {"subgraph", "operator", "opcode", "tensor", "tensor_name"}
 
 
 def test_corpus_is_present() -> None:
-    assert len(CORPUS_MODELS) >= 5, "../shared/corpus is missing: the corpus tests would pass vacuously"
+    assert len(LOCAL_MODELS) >= 60, "tests/corpus is missing: the corpus tests would pass vacuously"
+    assert len(CORPUS_MODELS) >= len(LOCAL_MODELS)
+
+
+def test_in_repo_corpus_matches_its_manifest() -> None:
+    """Every file is listed with a permissive licence and its sha256; nothing unlisted; at most 15 MB."""
+    rows = [line.split("\t") for line in (LOCAL_CORPUS / "MANIFEST.tsv").read_text().splitlines()]
+    header, rows = rows[0], rows[1:]
+    col = {name: i for i, name in enumerate(header)}
+    listed = {r[col["file"]]: r for r in rows}
+    assert set(listed) == {str(p.relative_to(LOCAL_CORPUS)) for p in LOCAL_MODELS}
+    for name, r in listed.items():
+        assert r[col["license"]] in {"Apache-2.0", "MIT", "BSD-3-Clause", "BSD-2-Clause", "Zlib"}, name
+        assert r[col["source"]] and r[col["path"]], name
+        assert hashlib.sha256((LOCAL_CORPUS / name).read_bytes()).hexdigest() == r[col["sha256"]], name
+    assert sum(p.stat().st_size for p in LOCAL_CORPUS.rglob("*") if p.is_file()) <= 15 << 20
+
+
+@pytest.mark.skipif(not SHARED_MODELS, reason="../shared/corpus is not beside the clone (.ci/run requires it)")
+def test_in_repo_corpus_is_a_copy_of_shared_models() -> None:
+    shared = {hashlib.sha256(p.read_bytes()).hexdigest() for p in SHARED_MODELS}
+    assert {hashlib.sha256(p.read_bytes()).hexdigest() for p in LOCAL_MODELS} <= shared
 
 
 @pytest.mark.parametrize("path", CORPUS_MODELS, ids=lambda p: p.name)
@@ -40,10 +62,16 @@ def test_cli_verify_exit_and_json(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", CORPUS_MODELS, ids=lambda p: p.name)
-def test_no_rule_crashes_and_no_structural_error(path: Path, registry: Registry) -> None:
-    """Real models from other projects are well formed: a QC0 error on one would be a false alarm."""
+def test_no_rule_crashes(path: Path, registry: Registry) -> None:
     report = qcheck.verify(path, registry=registry)
     assert not [f.message for f in report.findings if f.code == "QC900"]
-    assert not [f"{f.code}: {f.message}" for f in report.findings if f.code.startswith("QC0") and f.severity == qcheck.Severity.ERROR]
     model = qcheck.load(path)
-    assert report.stats["tensors"] == sum(len(sg.tensors) for sg in model.subgraphs) > 0
+    assert report.stats["tensors"] == sum(len(sg.tensors) for sg in model.subgraphs)
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.tflite")), ids=lambda p: p.name)
+def test_no_structural_error_on_wheel_models(path: Path, registry: Registry) -> None:
+    """The models shipped in PyPI wheels are well formed: a QC0 error on one would be a false alarm."""
+    report = qcheck.verify(path, registry=registry)
+    assert not [f"{f.code}: {f.message}" for f in report.findings if f.code.startswith("QC0") and f.severity == qcheck.Severity.ERROR]
+    assert report.stats["tensors"] > 0

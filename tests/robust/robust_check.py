@@ -24,7 +24,7 @@ from qcheck.registry import Registry, make_registry
 from qcheck.tflite.reader import load
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_FILES = sorted((ROOT / "fixtures" / "models").glob("*.tflite")) + sorted((ROOT.parent / "shared" / "corpus").glob("*.tflite"))
+SEED_FILES = sorted((ROOT / "fixtures" / "models").glob("*.tflite")) + sorted((ROOT / "tests" / "corpus" / "pypi").glob("*.tflite"))
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 TIME_LIMIT = float(os.environ.get("QCHECK_FUZZ_TIME_LIMIT", "5"))  # seconds per input (small files)
 MEMORY_HEADROOM = 1 << 30  # address space a run may add on top of what the process already maps

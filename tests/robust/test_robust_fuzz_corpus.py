@@ -13,7 +13,7 @@ def checker() -> Checker:
 
 def test_mutated_corpus_models(checker: Checker, tmp_path_factory: pytest.TempPathFactory) -> None:
     seeds = [s for s in load_seeds() if len(s.data) >= 40_000]
-    assert len(seeds) >= 5, "the corpus (../shared/corpus) must sit next to the clone"
+    assert len(seeds) >= 5, "the PyPI models of tests/corpus are missing"
     failures = run_mutations(checker, seeds, fuzz_count(2500), fuzz_seed(2))
     if failures:
         saved = save_failures(failures, tmp_path_factory.mktemp("fuzz-failures"))

@@ -15,7 +15,7 @@ import qcheck
 from qcheck.runtime import run_interpreter, run_interpreters
 from qcheck.tflite.builder import ModelBuilder
 
-CORPUS_MODEL = ROOT.parent / "shared" / "corpus" / "microwakeword_alexa.tflite"
+CORPUS_MODEL = ROOT / "tests" / "corpus" / "pypi" / "microwakeword_alexa.tflite"
 CRASH_SOURCE = ROOT / "fixtures" / "models" / "tf_int16x8.tflite"
 
 

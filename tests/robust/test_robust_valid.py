@@ -25,7 +25,7 @@ RUNNABLE = {
     "shared-tensors-and-buffers": valid.shared_tensors_and_buffers, "optional-inputs": valid.optional_inputs,
     "with-signature": lambda: valid.with_and_without_signatures()[0], "without-signature": lambda: valid.with_and_without_signatures()[1],
 }
-CORPUS = {p.stem: p for p in SEED_FILES if "/shared/corpus/" in str(p)}
+CORPUS = {p.stem: p for p in SEED_FILES if "/corpus/" in str(p)}
 
 
 def _verify(data: bytes | Path, registry: object) -> qcheck.Report:

@@ -14,7 +14,7 @@ from qcheck.findings import Severity
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 FIXTURES = ROOT / "fixtures" / "models"
-CORPUS = ROOT.parent / "shared" / "corpus"  # CI clones the project next to shared/
+CORPUS = ROOT / "tests" / "corpus" / "pypi"  # the nine PyPI-wheel models (also the top level of ../shared/corpus)
 CORPUS_MODELS = sorted(CORPUS.glob("*.tflite"))
 SPEC_MODELS = json.loads((HERE / "models" / "models.json").read_text())
 TF_FIXTURES = sorted(FIXTURES.glob("tf_*.tflite"))
