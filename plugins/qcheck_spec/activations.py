@@ -33,7 +33,7 @@ def per_axis_activation(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT quantization spec ("Activations ... per-tensor"); `tflite/core/subgraph.cc`
-      (GetLegacyQuantization); reference Corrections 4
+      (GetLegacyQuantization)
     """
     weights = {(lay.sg.index, lay.w.index) for lay in layers(model) if lay.w is not None}
     for sg, t in model.iter_tensors():
@@ -60,8 +60,9 @@ def int16_nonzero_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
     Quantize int16 tensors symmetrically (`scale = max|x| / 32767`, zero point 0).
 
     ## References
-    - LiteRT `tflite/tools/optimize/quantization_utils.cc`; TF PR #43148; reference §4,
-      Corrections 6, §8 #10
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc`; TF PR #43148; LiteRT `operator_property.cc`
+      (tensor_property_default: int16 symmetric), `tflite/kernels/*.cc` (int16 zero-point checks; none in `mul.cc`,
+      `pooling.cc`, `pad.cc`, `reshape.cc`); tensorflow/tflite-micro#1364
     """
     for sg, t in model.iter_tensors():
         if t.dtype != "INT16":
@@ -89,7 +90,8 @@ def uint8_io_requantization_mismatch(model: Model, ctx: Context) -> Iterator[Vio
     Regenerate the interface with the converter (or `modify_model_interface`).
 
     ## References
-    - LiteRT `tflite/tools/optimize/modify_model_interface.cc`; reference §5, §8 #14
+    - LiteRT `tflite/tools/optimize/modify_model_interface.cc`, `quantize_model.cc`
+      (SetInputType/SetOutputType); tensorflow/tensorflow#53293, #35072
     """
     for s, (ins, outs) in entry_io(model).items():
         sg = model.subgraphs[s]
@@ -130,7 +132,7 @@ def uint8_activation_in_integer_model(model: Model, ctx: Context) -> Iterator[Vi
     Convert the whole model to int8, keeping uint8 only at the interface if needed.
 
     ## References
-    - LiteRT quantization spec ("In the past ... uint8"); reference §5
+    - LiteRT quantization spec ("In the past ... uint8"); tensorflow/tensorflow#44912 (TFLite Micro avoids uint8)
     """
     for s, t in analyse(model).uint8_internal:
         sg = model.subgraphs[s]
@@ -154,7 +156,8 @@ def subnormal_scale(model: Model, ctx: Context) -> Iterator[Violation]:
     Calibrate with data that exercises the tensor, or drop the dead tensor/channel.
 
     ## References
-    - LiteRT `tflite/kernels/internal/quantization_util.cc` (QuantizeMultiplier); reference §8 #5
+    - LiteRT `tflite/kernels/internal/quantization_util.cc` (QuantizeMultiplier); google-coral/edgetpu#453;
+      tensorflow/tflite-micro#3039; XiaoMi/mace#293
     """
     found = [(sg, t) for sg, t in model.iter_tensors() if t.quantization is not None and len(t.quantization.scale)]
     if not found:

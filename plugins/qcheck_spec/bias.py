@@ -48,7 +48,10 @@ def wrong_bias_dtype(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT `tflite/kernels/conv.cc`, `depthwise_conv.cc`, `fully_connected.cc`,
-      `transpose_conv.cc`; reference Corrections 1, §4; tensorflow/tensorflow#53763
+      `transpose_conv.cc`, `tflite/python/lite.py` (`bias_type()`),
+      `tflite/g3doc/performance/post_training_quantization.md` (16x8: int64 bias);
+      tensorflow/tflite-micro PR #3597, #3598; measured with the TF 2.21 converter and interpreter
+      (16x8 INT32 bias without `quantized_bias_type`: no error, wrong results); tensorflow/tensorflow#53763
     """
     for lay in _biased(model):
         x, b = lay.x, lay.b
@@ -92,7 +95,7 @@ def nonzero_bias_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
     Requantize the bias symmetrically with zero point 0.
 
     ## References
-    - LiteRT quantization spec (bias: zero_point 0); `tflite/kernels/conv.cc`; reference §8 #4
+    - LiteRT quantization spec (bias: zero_point 0); `tflite/kernels/conv.cc`
     """
     t = layer_table(model)
     for i in np.flatnonzero(t.b.any(t.bzp != 0)):
@@ -142,7 +145,8 @@ def bias_scale_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT quantization spec (bias scale); `tflite/kernels/kernel_util.cc`
-      (GetQuantizedConvolutionMultipler); VeriSilicon/TIM-VX#183; reference §3.4, §8 #4
+      (GetQuantizedConvolutionMultipler), `conv.cc` (uint8), `fully_connected.cc` (per-tensor);
+      VeriSilicon/TIM-VX#183
     """
     yield from _mismatch(model, all_zero=False)
 
@@ -164,7 +168,9 @@ def zero_bias_scale_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     Nothing is needed; to be tidy, give each op its own bias tensor with its own scale.
 
     ## References
-    - reference §8 #19 (measured with the TF 2.21 converter)
+    - measured with the TF 2.21 converter (16x8, a Keras model whose biases are all zero: CONV_2D and
+      DEPTHWISE_CONV_2D share one deduplicated INT64 bias); rebuilt as `zeros16_int16x8` by
+      tests/spec/make_spec_models.py
     """
     yield from _mismatch(model, all_zero=True)
 
@@ -186,7 +192,8 @@ def bias_length_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     Export one bias value per output channel.
 
     ## References
-    - LiteRT `tflite/kernels/conv.cc` (bias size == filter dims[0]), `depthwise_conv.cc`; reference §3.4
+    - LiteRT `tflite/kernels/conv.cc` (bias size == filter dims[0]), `depthwise_conv.cc`,
+      `transpose_conv.cc` (bias size == weights dims[0])
     """
     for lay in _biased(model):
         n = lay.channels
@@ -212,7 +219,7 @@ def saturated_bias(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT `tflite/tools/optimize/quantization_utils.cc` (SymmetricBiasQuantize);
-      tensorflow/tensorflow#33735; reference §2, §8 #3
+      tensorflow/tensorflow#33735; microsoft/onnxruntime#22020; Samsung/ONE#6970 (INT64 bias at INT64_MIN, 16x8)
     """
     stats = buffer_stats(model)
     for lay in _biased(model):

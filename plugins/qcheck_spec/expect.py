@@ -16,7 +16,8 @@ _EVIDENCE: Final = {
     "int8": "int8 activations", "int16x8": "int16 activations", "uint8": "uint8 activations",
     "mixed": "several quantization schemes at once",
 }
-# CONVERSION_METADATA optimization modes -> schemes that agree with them (reference §1.7).
+# CONVERSION_METADATA optimization modes -> schemes that agree with them (LiteRT
+# `tflite/converter/schema/conversion_metadata.fbs`, ModelOptimizationMode).
 MODE_SCHEMES: Final = {
     "PTQ_FLOAT16": {"float16"}, "PTQ_DYNAMIC_RANGE": {"dynamic-range"}, "PTQ_FULL_INTEGER": {"int8", "uint8"},
     "PTQ_INT16": {"int16x8"}, "QUANTIZATION_AWARE_TRAINING": {"int8", "uint8", "int16x8", "dynamic-range"},
@@ -54,7 +55,9 @@ def expectation_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     integer kernel.
 
     ## References
-    - LiteRT `tflite/g3doc/performance/post_training_quantization.md`; reference §6-§7;
+    - LiteRT `tflite/g3doc/performance/post_training_quantization.md`,
+      `tflite/tools/optimize/quantize_model.cc` (float fallback), `tflite/python/lite.py` (is_allow_float);
+      https://coral.ai/docs/edgetpu/models-intro ("fully 8-bit quantized");
       google-coral/edgetpu#168, #238 ("Model not quantized")
     """
     want = EXPECTATIONS.get(ctx.expect or "")
@@ -111,7 +114,9 @@ def conversion_metadata_mismatch(model: Model, ctx: Context) -> Iterator[Violati
     `qcheck inspect` shows.
 
     ## References
-    - LiteRT `tflite/converter/schema/conversion_metadata.fbs`; reference §1.7, §6.1
+    - LiteRT `tflite/converter/schema/conversion_metadata.fbs`, `tflite/python/util.py`,
+      `tflite/converter/quantization/common/quantization_lib/quantization_config.h`
+      (minimum_elements_for_weights = 1024)
     """
     meta = model.conversion_metadata
     if meta is None:

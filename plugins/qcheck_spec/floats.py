@@ -33,7 +33,9 @@ def float_fallback_op(model: Model, ctx: Context) -> Iterator[Violation]:
     Replace the op by one with an integer kernel, or accept the fallback (`--expect int8-fallback`).
 
     ## References
-    - LiteRT `tflite/tools/optimize/quantize_model.cc`; reference §7; google-coral/edgetpu#168
+    - LiteRT `tflite/tools/optimize/quantize_model.cc`, `tflite/python/lite.py` (is_allow_float),
+      `tflite/g3doc/performance/post_training_quantization.md`; https://coral.ai/docs/edgetpu/models-intro;
+      google-coral/edgetpu#168
     """
     for s, o, opcode in analyse(model).float_ops:
         sg = model.subgraphs[s]
@@ -62,7 +64,8 @@ def float16_constant_not_dequantized(model: Model, ctx: Context) -> Iterator[Vio
     Insert a DEQUANTIZE (the converter does with `supported_types=[tf.float16]`).
 
     ## References
-    - LiteRT `quantize_weights.cc` (QuantizeWeightsFloat16), `dequantize.cc`; reference §6.2
+    - LiteRT `quantize_weights.cc` (QuantizeWeightsFloat16), `dequantize.cc`,
+      `post_training_quantization.md` (GPU delegate)
     """
     for sg, op in model.iter_operators():
         if op.opcode in _FP16_READERS:
@@ -89,7 +92,8 @@ def saturated_float16_constant(model: Model, ctx: Context) -> Iterator[Violation
     Keep such tensors in float32 (exclude the op from float16 quantization) or rescale the layer.
 
     ## References
-    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (kMaxFloat16Value); reference §6.2
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (kMaxFloat16Value),
+      `tflite/converter/quantization/lite/toco_legacy/quantize_weights.cc` (QuantizeWeightsFloat16)
     """
     for sg, t in model.iter_tensors():
         if t.dtype != "FLOAT16" or not model.is_constant(t):
@@ -119,7 +123,9 @@ def hybrid_asymmetric_inputs(model: Model, ctx: Context) -> Iterator[Violation]:
     Nothing to fix; convert with the legacy quantizer if a runtime needs symmetric inputs.
 
     ## References
-    - LiteRT `schema.fbs` (asymmetric_quantize_inputs), `quantization.td`; reference §1.10, §6.1
+    - LiteRT `schema.fbs` (asymmetric_quantize_inputs), `quantization.td`,
+      `tflite/converter/quantization/lite/toco_legacy/quantize_weights.cc` (use_updated_hybrid_scheme,
+      UpdateInt8OperatorVersions)
     """
     hybrid = analyse(model).hybrid_ops
     for s, o, opcode in hybrid:
@@ -148,7 +154,8 @@ def hybrid_op(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT `post_training_quantization.md`, `quantize_weights.cc` (IsHybridEvaluationOp);
-      tensorflow/tflite-micro#757; reference §6.1, §8 #12-13
+      tensorflow/tflite-micro#757, #1556; tensorflow/tensorflow#43386, #55928, #56626, #64223, #46806,
+      #41521; google-coral/edgetpu#168, #213, #238, #313
     """
     for s, o, opcode in analyse(model).hybrid_ops:
         sg = model.subgraphs[s]
@@ -174,7 +181,9 @@ def op_version_hint(model: Model, ctx: Context) -> Iterator[Violation]:
     Nothing is required; re-exporting with a current converter sets the versions.
 
     ## References
-    - LiteRT `tflite/converter/tools/versioning/op_version.cc`; reference §1.11, Corrections 2
+    - LiteRT `tflite/converter/tools/versioning/op_version.cc`,
+      `operator_property.cc` (versions set by the legacy 16x8 quantizer); measured with the TF 2.21
+      converter (16x8 files carry CONV_2D v3, DEPTHWISE_CONV_2D v3, FULLY_CONNECTED v4)
     """
     hybrid = {(s, o) for s, o, _ in analyse(model).hybrid_ops}
     # Only codes below their op's highest hint can get one: skip every op of the others at once.

@@ -54,7 +54,7 @@ def is_float_activation(model: Model, t: Tensor | None) -> bool:
 
 
 class Layer(NamedTuple):
-    """A weighted op (reference §2.1) with its activation input, weights, bias and output.
+    """A weighted op (LiteRT `operator_property.cc`, `tfl_ops.td`) with its activation input, weights, bias and output.
 
     (A NamedTuple: built once per weighted op, 17,000 times on a 50,000-tensor model.)
     """

@@ -55,8 +55,10 @@ def fixed_output_quantization_mismatch(model: Model, ctx: Context) -> Iterator[V
 
     ## References
     - LiteRT quantization spec; `operator_property.cc` (restricted_value_int8/int16);
-      `tflite/kernels/activations.cc`, `l2norm.cc`; PINTO0309/PINTO_model_zoo#352; reference §3.1,
-      Corrections 6
+      `tflite/kernels/activations.cc`, `l2norm.cc`; PINTO0309/PINTO_model_zoo#352;
+      `tfl_ops.td` (FixedOutputRangeInterface),
+      `tflite/converter/quantization/common/quantization_lib/quantization_utils.cc` (GetFixedOutputRange:
+      uint8 zero point + 128); TFLite Micro `tensorflow/lite/micro/kernels/softmax_common.cc`
     """
     for sg, op in model.iter_operators():
         fixed = spec(op.opcode).fixed
@@ -108,7 +110,9 @@ def same_scale_violation(model: Model, ctx: Context) -> Iterator[Violation]:
     ## References
     - LiteRT quantization spec; `operator_property.cc` (restrict_same_input_output_scale);
       `tfl_ops.td` (SameOperandsAndResultsScale); alibaba/TinyNeuralNetwork#354; TF PR #54077;
-      reference §3.2, §8 #8
+      LiteRT `tflite/kernels/concatenation.cc`, `pooling.cc` (TFLITE_DCHECK), `pad.cc`, `mirror_pad.cc`,
+      `batch_to_space_nd.cc`, `space_to_batch_nd.cc`, `expand_dims.cc`, `fill.cc`, `pack.cc`, `unpack.cc`;
+      tensorflow/model-optimization#1053; tensorflow/tflite-micro PR #3014
     """
     for sg, op in model.iter_operators():
         same = spec(op.opcode).same
@@ -161,7 +165,8 @@ def missing_int16_kernel(model: Model, ctx: Context) -> Iterator[Violation]:
     Convert 16x8 with float fallback (`supported_ops` including `TFLITE_BUILTINS`), or replace the op.
 
     ## References
-    - LiteRT `operator_property.cc` (quantizable_int16); TF PR #44374; reference §4, §8 #11
+    - LiteRT `operator_property.cc` (quantizable_int16); TF PR #44374; `tflite/tools/optimize/quantize_model.cc`
+      ("Quantization to 16x8-bit not yet supported for op")
     """
     for sg, op in model.iter_operators():
         if spec(op.opcode).int16 is False:
@@ -190,7 +195,8 @@ def operand_dtype_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     makes them INT16), or insert a QUANTIZE.
 
     ## References
-    - LiteRT `operator_property.cc` (quantize_input_as_activations); reference §3.3, §4
+    - LiteRT `operator_property.cc` (quantize_input_as_activations), `operator_property.h` (its comment:
+      16x8 constants of those ops are quantized like activations)
     """
     for sg, op in model.iter_operators():
         if op.is_custom or (op.opcode in OPS and OPS[op.opcode].mixed_types):

@@ -25,7 +25,7 @@ INT_ACTIVATIONS: Final = frozenset({"INT8", "UINT8", "INT16"})
 
 
 class Weights(NamedTuple):
-    """The weight operand of a weighted op (reference §2.1)."""
+    """The weight operand of a weighted op (Doc, OP per_axis_index, TD GetQuantizationDimIndex)."""
 
     input: int
     axis: int | None  # the per-axis dimension; None: per-tensor only
@@ -87,7 +87,7 @@ _F8 = Fixed(1 / 256, -128, "builtin", "silent")
 _HYBRID_CONV = {"INT8": 3, "HYBRID": 2}
 
 OPS: Final[Mapping[str, OpSpec]] = MappingProxyType({
-    # -- weighted ops: weights (§2.1), bias, hybrid -----------------------------------------------
+    # -- weighted ops: weights (Doc, OP, TD), bias, hybrid ----------------------------------------
     "CONV_2D": OpSpec(weights=Weights(1, 0, 0, (1, 2, 3)), bias=Bias(2, True), int16=True, hybrid=(1,), mixed_types=True,
                       versions=_HYBRID_CONV, source="Doc; OP per_axis 0; K conv.cc (bias i32/i64, quantized_bias_type)"),
     "DEPTHWISE_CONV_2D": OpSpec(weights=Weights(1, 3, 3, (1, 2)), bias=Bias(2, False), int16=True, hybrid=(1,), mixed_types=True,
@@ -106,7 +106,7 @@ OPS: Final[Mapping[str, OpSpec]] = MappingProxyType({
     "RNN": OpSpec(hybrid=(1, 2), mixed_types=True, source="IsHybridEvaluationOp"),
     "UNIDIRECTIONAL_SEQUENCE_RNN": OpSpec(hybrid=(1, 2), mixed_types=True, source="IsHybridEvaluationOp"),
     "BIDIRECTIONAL_SEQUENCE_RNN": OpSpec(hybrid=(1, 2), mixed_types=True, source="IsHybridEvaluationOp"),
-    # -- fixed output quantization (§3.1) --------------------------------------------------------
+    # -- fixed output quantization (Doc, OP, TD, K) -----------------------------------------------
     "LOGISTIC": OpSpec(fixed={"INT8": _F8, "UINT8": Fixed(1 / 256, 0, "builtin", "silent"),
                               "INT16": Fixed(1 / 32768, 0, "load", "load", 6.9e-4)}, int16=True, versions={"INT8": 2},
                        source="Doc; OP restricted_value; K activations.cc SigmoidPrepare (int8/uint8 scale exact, zp unchecked, M)"),
@@ -120,7 +120,7 @@ OPS: Final[Mapping[str, OpSpec]] = MappingProxyType({
                           int16=False, source="Doc; OP quantizable_int16=false; K LogSoftmaxPrepare (exact, M)"),
     "L2_NORMALIZATION": OpSpec(fixed={"INT8": Fixed(1 / 128, 0, "load", "load"), "UINT8": Fixed(1 / 128, 128, "load", "load")},
                                int16=False, source="Doc; OP; K l2norm.cc (exact, M)"),
-    # -- same scale and zero point on inputs and outputs (§3.2) ---------------------------------
+    # -- same scale and zero point on inputs and outputs (Doc, OP, TD, K) ------------------------
     "AVERAGE_POOL_2D": OpSpec(same=_same(_POOL), int16=True, versions={"INT8": 2}, source="Doc; OP; K pooling.cc (TFLITE_DCHECK)"),
     "MAX_POOL_2D": OpSpec(same=_same(_X), int16=True, versions={"INT8": 2}, source="Doc; OP; K pooling.cc (TFLITE_DCHECK); M (XNNPACK checks 8-bit)"),
     "CONCATENATION": OpSpec(same=_same({"INT8": "load", "INT16": "silent"}, None), int16=True, versions={"INT8": 2},
@@ -181,7 +181,9 @@ OPS: Final[Mapping[str, OpSpec]] = MappingProxyType({
 
 NO_SPEC: Final = OpSpec()
 
-# Hybrid ops run only on runtimes with hybrid kernels (reference §6.1, §8 #12-13).
+# Hybrid ops run only on runtimes with hybrid kernels (LiteRT `quantize_weights.cc` IsHybridEvaluationOp;
+# tensorflow/tflite-micro#757, #1556; tensorflow/tensorflow#43386, #55928, #56626, #64223, #46806, #41521;
+# google-coral/edgetpu#168, #213, #238, #313).
 HYBRID_NOTE: Final = ("LiteRT's CPU kernels run it hybrid; TFLite Micro rejects hybrid models and integer-only "
                       "accelerators (Edge TPU, NPU delegates) leave it on the CPU or refuse the model")
 

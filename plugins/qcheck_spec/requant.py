@@ -39,7 +39,7 @@ def multiplier_underflow(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT `tflite/kernels/internal/quantization_util.cc` (QuantizeMultiplier);
-      tensorflow/tensorflow#53497; reference §8 #5, #17
+      tensorflow/tensorflow#53497, #20451; tensorflow/tflite-micro#3039
     """
     seg, m = multipliers(model)
     low = (m < MIN_MULTIPLIER) & (m > 0)
@@ -78,7 +78,7 @@ def fused_activation_overflow(model: Model, ctx: Context) -> Iterator[Violation]
     Recalibrate the output (its scale is absurdly small) or remove the fused activation.
 
     ## References
-    - LiteRT `tflite/kernels/kernel_util.cc`; google-coral/edgetpu#453; reference §3.4, §8 #5
+    - LiteRT `tflite/kernels/kernel_util.cc` (CalculateActivationRangeQuantized); google-coral/edgetpu#453
     """
     for sg, op in model.iter_operators():
         act = op.options.get("fused_activation_function") if op.options else None
@@ -116,7 +116,7 @@ def accumulation_depth_overflow(model: Model, ctx: Context) -> Iterator[Violatio
     Split the layer (e.g. a grouped or two-stage FULLY_CONNECTED), or use 16x8 (int64 accumulators).
 
     ## References
-    - LiteRT `tflite/kernels/internal/reference/integer_ops/conv.h` (comment); reference §2
+    - LiteRT `tflite/kernels/internal/reference/integer_ops/conv.h` (comment)
     """
     for lay in layers(model):
         x, w, ws = lay.x, lay.w, lay.spec.weights

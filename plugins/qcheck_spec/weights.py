@@ -1,4 +1,5 @@
-"""QC201-QC205: weight operands (reference §2 and §2.1 only; other constants may be asymmetric)."""
+"""QC201-QC205: weight operands (those of the LiteRT quantization spec, `operator_property.cc` and `tfl_ops.td`
+only; other constants may be asymmetric)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def asymmetric_weights(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT quantization spec ("Symmetric vs asymmetric"); `tflite/kernels/conv.cc`;
-      tensorflow/tflite-micro#1784, #960; reference §2, §8 #2
+      tensorflow/tflite-micro#1784, #960, #2267; tensorflow/tensorflow#59846, #35318
     """
     t = layer_table(model)
     for i in np.flatnonzero(t.weighted & t.w.any(t.wzp != 0)):
@@ -99,7 +100,7 @@ def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violatio
     ## References
     - LiteRT quantization spec (weights "restricted to [-127, 127]");
       `tflite/kernels/internal/reference/integer_ops/conv.h`; alibaba/TinyNeuralNetwork#60;
-      reference §8 #1
+      tensorflow/tensorflow#20739, #56587
     """
     for lay, w, axis, rng in _scanned(model, lambda w, st: st.min < -NARROW[w.dtype] or st.max > NARROW[w.dtype]):
         lo = NARROW[w.dtype]
@@ -129,7 +130,8 @@ def wrong_weight_quantized_dimension(model: Model, ctx: Context) -> Iterator[Vio
 
     ## References
     - LiteRT `operator_property.cc` (per_axis_index), `tfl_ops.td` (GetQuantizationDimIndex),
-      `fully_connected.cc`; reference §2.1; tensorflow/tensorflow#66081
+      `fully_connected.cc`, `depthwise_conv.cc`, `embedding_lookup.cc`; the LiteRT quantization spec
+      (https://ai.google.dev/edge/litert/models/quantization_spec); tensorflow/tensorflow#66081
     """
     for lay in layers(model):
         w, ws = lay.w, lay.spec.weights
@@ -161,7 +163,7 @@ def degenerate_weight_channel(model: Model, ctx: Context) -> Iterator[Violation]
     Remove the channel (prune the layer) or check the training; no change is needed if it is intended.
 
     ## References
-    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0); reference §8 #5
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0); XiaoMi/mace#293
     """
     # a channel can be all zero only if the buffer holds at least one channel's worth of zeros
     for lay, w, axis, rng in _scanned(model, lambda w, st: st.zeros is None or st.zeros >= _per_channel(w, _axis_of(w))):
@@ -195,7 +197,7 @@ def unexpected_weight_dtype(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## References
     - LiteRT quantization spec; `operator_property.cc` (quantize_input_as_activations);
-      reference §4 (16x8), §5 (uint8)
+      `tflite/g3doc/performance/post_training_quantization.md` and TF PR #35946 (16x8)
     """
     for lay in layers(model):
         x, w = lay.x, lay.w

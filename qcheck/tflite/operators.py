@@ -11,13 +11,13 @@ import numpy as np
 from qcheck.tflite.flatbuf import Table
 from qcheck.tflite.model import Operator, OperatorCode
 from qcheck.tflite.options import _FIELDS, decode_options
-from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, BUILTIN_OPTIONS_2, field_slots, field_widths, tensor_type_name
 from qcheck.tflite.tensors import VECTORISE_FROM
 from qcheck.tflite.vecread import FileViews, gather_i32, scalars, table_fields, table_positions, table_targets, vectors
 
-# Operator fields: opcode_index, inputs, outputs, builtin_options_type, builtin_options,
-# custom_options, custom_options_format, mutating_variable_inputs, intermediates.
-_OP_WIDTHS: Final = (4, 4, 4, 1, 4, 4, 1, 4, 4)
+_OP: Final = field_slots("Operator")
+_OP_WIDTHS: Final = field_widths("Operator", "builtin_options_2")
+_SUBGRAPH_OPERATORS: Final = field_slots("SubGraph")["operators"]
 _EMPTY: Final[MappingProxyType[str, object]] = MappingProxyType({})
 _WIDTH: Final = {"act": 1, "type": 1, "bool": 1, "i8": 1, "u32": 4, "i32": 4, "f32": 4}
 
@@ -28,15 +28,19 @@ def _opcode_names(codes: Sequence[OperatorCode]) -> tuple[str, ...]:
 
 def decode_one(index: int, t: Table, codes: Sequence[OperatorCode]) -> Operator:
     """One operator through the generic, fully checked table reader."""
-    opcode_index = t.u32(0)
+    opcode_index = t.u32(_OP["opcode_index"])
     code = codes[opcode_index] if opcode_index < len(codes) else None
-    options_id = t.u8(3)
+    options_id = t.u8(_OP["builtin_options_type"])
     options_type = BUILTIN_OPTIONS[options_id - 1] if 0 < options_id <= len(BUILTIN_OPTIONS) else None
-    options_table = t.table(4, "builtin_options") if options_type else None
+    options_table = t.table(_OP["builtin_options"], "builtin_options") if options_type else None
+    if not options_id:  # StableHLO ops keep their options in the second union
+        options_id = t.u8(_OP["builtin_options_2_type"])
+        options_type = BUILTIN_OPTIONS_2[options_id - 1] if 0 < options_id <= len(BUILTIN_OPTIONS_2) else None
+        options_table = t.table(_OP["builtin_options_2"], "builtin_options_2") if options_type else None
     return Operator(
         index, opcode_index,
         "UNKNOWN(opcode index out of range)" if code is None else code.name,
-        t.vector(1, "i"), t.vector(2, "i"), t.vector(8, "i"),  # type: ignore[arg-type]
+        t.vector(_OP["inputs"], "i"), t.vector(_OP["outputs"], "i"), t.vector(_OP["intermediates"], "i"),  # type: ignore[arg-type]
         options_type,
         MappingProxyType(decode_options(options_type, options_table)) if options_table else _EMPTY,
         code is not None and code.name == "CUSTOM",
@@ -49,7 +53,7 @@ def decode_operators(table: Table, codes: Sequence[OperatorCode], v: FileViews) 
     if fast is not None:
         return fast
     out = []
-    for i, t in enumerate(table.tables(3, "operators")):
+    for i, t in enumerate(table.tables(_SUBGRAPH_OPERATORS, "operators")):
         op = decode_one(i, t, codes)
         # Each vector fits in the file; their sum over operators may not if operators share them.
         v.spend(1 + len(op.inputs) + len(op.outputs) + len(op.intermediates), f"operator {i} at byte {t.pos}")
@@ -58,21 +62,22 @@ def decode_operators(table: Table, codes: Sequence[OperatorCode], v: FileViews) 
 
 
 def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tuple[Operator, ...] | None:
-    if not table.has(3):
+    if not table.has(_SUBGRAPH_OPERATORS):
         return ()
-    pos = table_positions(v, table.pos + table.fields[3])
+    pos = table_positions(v, table.pos + table.fields[_SUBGRAPH_OPERATORS])
     if pos is None or pos.size < VECTORISE_FROM:
         return None
     v.spend(pos.size, f"operators of the subgraph at byte {table.pos}")
     f = table_fields(v, pos, _OP_WIDTHS)
     if f is None:
         return None
-    opcode_index = scalars(v, f[:, 0], "u32")
-    options_id = scalars(v, f[:, 3], "u8")
-    io = [_vectors(v, f[:, k]) for k in (1, 2, 8)]
-    if opcode_index is None or options_id is None or any(x is None for x in io):
+    opcode_index = scalars(v, f[:, _OP["opcode_index"]], "u32")
+    options_id = scalars(v, f[:, _OP["builtin_options_type"]], "u8")
+    options_id_2 = scalars(v, f[:, _OP["builtin_options_2_type"]], "u8")
+    io = [_vectors(v, f[:, _OP[k]]) for k in ("inputs", "outputs", "intermediates")]
+    if opcode_index is None or options_id is None or options_id_2 is None or any(x is None for x in io):
         return None
-    options = _options(v, f[:, 4], options_id)
+    options = _options(v, f[:, _OP["builtin_options"]], options_id, BUILTIN_OPTIONS)
     if options is None:
         return None
     # Lookup tables whose last entry stands for every index out of range.
@@ -80,6 +85,15 @@ def _vectorised(table: Table, codes: Sequence[OperatorCode], v: FileViews) -> tu
     types = (None, *BUILTIN_OPTIONS, None)
     name_at = np.minimum(opcode_index, len(codes)).tolist()
     type_at = np.minimum(options_id, len(BUILTIN_OPTIONS) + 1).tolist()
+    second = np.flatnonzero((options_id == 0) & (options_id_2 != 0))
+    if second.size:  # StableHLO ops keep their options in the second union
+        options_2 = _options(v, f[second, _OP["builtin_options_2"]], options_id_2[second], BUILTIN_OPTIONS_2)
+        if options_2 is None:
+            return None
+        types = (*types, *BUILTIN_OPTIONS_2, None)
+        for j, row in enumerate(second.tolist()):
+            options[row] = options_2[j]
+            type_at[row] = len(BUILTIN_OPTIONS) + 1 + min(int(options_id_2[row]), len(BUILTIN_OPTIONS_2) + 1)
     ins, outs, inter = io
     new = tuple.__new__  # (NamedTuple's generated __new__ is a Python function: twice as slow)
     return tuple([
@@ -93,14 +107,14 @@ def _vectors(v: FileViews, at: np.ndarray) -> list[tuple[int, ...]] | None:
     return None if span is None else gather_i32(v, *span, "operator inputs/outputs")
 
 
-def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray) -> list[MappingProxyType[str, object]] | None:
-    """The decoded options of every operator, one numpy pass per options table type."""
+def _options(v: FileViews, at: np.ndarray, options_id: np.ndarray, union: tuple[str, ...]) -> list[MappingProxyType[str, object]] | None:
+    """The decoded options of every operator (union: the table names by type id - 1), one numpy pass per table type."""
     targets = table_targets(v, at)
     if targets is None:
         return None
     result: list[MappingProxyType[str, object]] = [_EMPTY] * at.size
     for oid in sorted(set(options_id[targets != 0].tolist())):  # (np.unique would import numpy.ma)
-        kind = BUILTIN_OPTIONS[oid - 1] if 0 < oid <= len(BUILTIN_OPTIONS) else None
+        kind = union[oid - 1] if 0 < oid <= len(union) else None
         spec = _FIELDS.get(kind or "")
         if not spec:
             continue

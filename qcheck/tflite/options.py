@@ -1,56 +1,68 @@
-"""Decode the builtin options that quantization rules need, by BuiltinOptions table name."""
+"""Decode the builtin options that rules need, by BuiltinOptions (or BuiltinOptions2) table name."""
 
 from __future__ import annotations
 
 from typing import Final
 
 from qcheck.tflite.flatbuf import Table
-from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, tensor_type_name
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS_2, tensor_type_name
+from qcheck.tflite.schema_generated import TABLES
 
-# (key, field slot, kind, default) per options table; slots follow schema.fbs field order.
-# kinds: act = ActivationFunctionType, type = TensorType (None when unset), bool, i32, u32, f32.
+# The fields qcheck decodes, per options table (the rest stay unread): what rules, the container
+# checks and `inspect` use. Slots, scalar types and defaults come from the schema table.
+_DECODED: Final[dict[str, tuple[str, ...]]] = {
+    "Conv2DOptions": ('padding', 'stride_w', 'stride_h', 'fused_activation_function', 'dilation_w_factor', 'dilation_h_factor', 'quantized_bias_type'),
+    "DepthwiseConv2DOptions": ('padding', 'stride_w', 'stride_h', 'depth_multiplier', 'fused_activation_function', 'dilation_w_factor', 'dilation_h_factor'),
+    "Conv3DOptions": ('fused_activation_function',),
+    "Pool2DOptions": ('filter_width', 'filter_height', 'fused_activation_function'),
+    "SVDFOptions": ('rank', 'fused_activation_function', 'asymmetric_quantize_inputs'),
+    "RNNOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
+    "SequenceRNNOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
+    "BidirectionalSequenceRNNOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
+    "FullyConnectedOptions": ('fused_activation_function', 'weights_format', 'keep_num_dims', 'asymmetric_quantize_inputs', 'quantized_bias_type'),
+    "SoftmaxOptions": ('beta',),
+    "ConcatenationOptions": ('axis', 'fused_activation_function'),
+    "AddOptions": ('fused_activation_function', 'pot_scale_int16'),
+    "SubOptions": ('fused_activation_function', 'pot_scale_int16'),
+    "MulOptions": ('fused_activation_function',),
+    "DivOptions": ('fused_activation_function',),
+    "L2NormOptions": ('fused_activation_function',),
+    "LSTMOptions": ('fused_activation_function', 'kernel_type', 'asymmetric_quantize_inputs'),
+    "UnidirectionalSequenceLSTMOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
+    "BidirectionalSequenceLSTMOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
+    "TransposeConvOptions": ('padding', 'stride_w', 'stride_h', 'fused_activation_function', 'quantized_bias_type'),
+    "BatchMatMulOptions": ('adj_x', 'adj_y', 'asymmetric_quantize_inputs'),
+    "GatherOptions": ('axis', 'batch_dims'),
+    "IfOptions": ('then_subgraph_index', 'else_subgraph_index'),
+    "WhileOptions": ('cond_subgraph_index', 'body_subgraph_index'),
+    "CallOnceOptions": ('init_subgraph_index',),
+    "CallOptions": ('subgraph',),
+    "LeakyReluOptions": ('alpha',),
+}
+# Byte fields that hold an enum: their values are decoded to names (ActivationFunctionType; TensorType,
+# where unset, 0, means "not specified").
+_ENUM_FIELDS: Final = {"fused_activation_function": "act", "quantized_bias_type": "type"}
+
+
+def _layout(table: str, names: tuple[str, ...]) -> tuple[tuple[str, int, str, object], ...]:
+    """(key, slot, kind, default) of the named fields; kinds: act, type, bool, i8, i32, u32, f32."""
+    spec = {name: (slot, kind, default) for name, slot, kind, default in TABLES[table]}
+    out = []
+    for name in names:
+        slot, kind, default = spec[name]
+        kind = _ENUM_FIELDS.get(name, kind)
+        out.append((name, slot, kind, "NONE" if kind == "act" else None if kind == "type" else default))
+    return tuple(out)
+
+
+# The BuiltinOptions2 tables (StableHLO ops) are decoded for their subgraph references, which the
+# container checks follow, and the composite's version.
+_DECODED_2: Final = {
+    table: tuple(n for n, _, kind, _ in TABLES[table] if kind != "offset" and (n.endswith("subgraph_index") or (table == "StableHLOCompositeOptions" and n == "version")))
+    for table in BUILTIN_OPTIONS_2
+}
 _FIELDS: Final[dict[str, tuple[tuple[str, int, str, object], ...]]] = {
-    "Conv2DOptions": (("padding", 0, "i8", 0), ("stride_w", 1, "i32", 0), ("stride_h", 2, "i32", 0),
-                      ("fused_activation_function", 3, "act", "NONE"), ("dilation_w_factor", 4, "i32", 1),
-                      ("dilation_h_factor", 5, "i32", 1), ("quantized_bias_type", 6, "type", None)),
-    "DepthwiseConv2DOptions": (("padding", 0, "i8", 0), ("stride_w", 1, "i32", 0), ("stride_h", 2, "i32", 0),
-                               ("depth_multiplier", 3, "i32", 0), ("fused_activation_function", 4, "act", "NONE"),
-                               ("dilation_w_factor", 5, "i32", 1), ("dilation_h_factor", 6, "i32", 1)),
-    "Conv3DOptions": (("fused_activation_function", 4, "act", "NONE"),),
-    "Pool2DOptions": (("filter_width", 3, "i32", 0), ("filter_height", 4, "i32", 0),
-                      ("fused_activation_function", 5, "act", "NONE")),
-    "SVDFOptions": (("rank", 0, "i32", 0), ("fused_activation_function", 1, "act", "NONE"),
-                    ("asymmetric_quantize_inputs", 2, "bool", False)),
-    "RNNOptions": (("fused_activation_function", 0, "act", "NONE"), ("asymmetric_quantize_inputs", 1, "bool", False)),
-    "SequenceRNNOptions": (("fused_activation_function", 1, "act", "NONE"), ("asymmetric_quantize_inputs", 2, "bool", False)),
-    "BidirectionalSequenceRNNOptions": (("fused_activation_function", 1, "act", "NONE"),
-                                        ("asymmetric_quantize_inputs", 3, "bool", False)),
-    "FullyConnectedOptions": (("fused_activation_function", 0, "act", "NONE"), ("weights_format", 1, "i8", 0),
-                              ("keep_num_dims", 2, "bool", False), ("asymmetric_quantize_inputs", 3, "bool", False),
-                              ("quantized_bias_type", 4, "type", None)),
-    "SoftmaxOptions": (("beta", 0, "f32", 0.0),),
-    "ConcatenationOptions": (("axis", 0, "i32", 0), ("fused_activation_function", 1, "act", "NONE")),
-    "AddOptions": (("fused_activation_function", 0, "act", "NONE"), ("pot_scale_int16", 1, "bool", True)),
-    "SubOptions": (("fused_activation_function", 0, "act", "NONE"), ("pot_scale_int16", 1, "bool", True)),
-    "MulOptions": (("fused_activation_function", 0, "act", "NONE"),),
-    "DivOptions": (("fused_activation_function", 0, "act", "NONE"),),
-    "L2NormOptions": (("fused_activation_function", 0, "act", "NONE"),),
-    "LSTMOptions": (("fused_activation_function", 0, "act", "NONE"), ("kernel_type", 3, "i8", 0),
-                    ("asymmetric_quantize_inputs", 4, "bool", False)),
-    "UnidirectionalSequenceLSTMOptions": (("fused_activation_function", 0, "act", "NONE"),
-                                          ("asymmetric_quantize_inputs", 4, "bool", False)),
-    "BidirectionalSequenceLSTMOptions": (("fused_activation_function", 0, "act", "NONE"),
-                                         ("asymmetric_quantize_inputs", 5, "bool", False)),
-    "TransposeConvOptions": (("padding", 0, "i8", 0), ("stride_w", 1, "i32", 0), ("stride_h", 2, "i32", 0),
-                             ("fused_activation_function", 3, "act", "NONE"), ("quantized_bias_type", 4, "type", None)),
-    "BatchMatMulOptions": (("adj_x", 0, "bool", False), ("adj_y", 1, "bool", False),
-                           ("asymmetric_quantize_inputs", 2, "bool", False)),
-    "GatherOptions": (("axis", 0, "i32", 0), ("batch_dims", 1, "i32", 0)),
-    "IfOptions": (("then_subgraph_index", 0, "i32", 0), ("else_subgraph_index", 1, "i32", 0)),
-    "WhileOptions": (("cond_subgraph_index", 0, "i32", 0), ("body_subgraph_index", 1, "i32", 0)),
-    "CallOnceOptions": (("init_subgraph_index", 0, "i32", 0),),
-    "CallOptions": (("subgraph", 0, "u32", 0),),
-    "LeakyReluOptions": (("alpha", 0, "f32", 0.0),),
+    t: _layout(t, names) for t, names in (*_DECODED.items(), *_DECODED_2.items()) if names
 }
 
 

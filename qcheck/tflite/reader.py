@@ -24,15 +24,15 @@ from qcheck.tflite.model import (
     Subgraph,
 )
 from qcheck.tflite.operators import decode_operators
-from qcheck.tflite.schema import (
-    CUSTOM,
-    FILE_IDENTIFIER,
-    OPTIMIZATION_MODES,
-    operator_name,
-)
+from qcheck.tflite.schema import CUSTOM, FILE_IDENTIFIER, OPTIMIZATION_MODES, field_slots, operator_name
 from qcheck.tflite.tensors import Views, decode_buffers, decode_tensors
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview
+
+# Field slots of the tables read here (from the schema table).
+_MODEL, _CODE, _BUFFER = field_slots("Model"), field_slots("OperatorCode"), field_slots("Buffer")
+_SUBGRAPH, _METADATA = field_slots("SubGraph"), field_slots("Metadata")
+_SIGNATURE, _TENSOR_MAP = field_slots("SignatureDef"), field_slots("TensorMap")
 
 
 def load(source: Source) -> Model:
@@ -102,20 +102,20 @@ def collector_paused() -> Iterator[None]:
 def _parse_model(raw: flatbuf.Buffer, size: int, path: Path | None) -> Model:
     root = flatbuf.root(raw, size)
     views = Views(raw, size)
-    codes = tuple(_operator_code(i, t, views) for i, t in enumerate(root.tables(1, "operator_codes")))
-    buffers = decode_buffers(root, views) or tuple(_buffer(i, t, size) for i, t in enumerate(root.tables(4, "buffers")))
-    subgraphs = tuple(_subgraph(i, t, codes, views) for i, t in enumerate(root.tables(2, "subgraphs")))
+    codes = tuple(_operator_code(i, t, views) for i, t in enumerate(root.tables(_MODEL["operator_codes"], "operator_codes")))
+    buffers = decode_buffers(root, views) or tuple(_buffer(i, t, size) for i, t in enumerate(root.tables(_MODEL["buffers"], "buffers")))
+    subgraphs = tuple(_subgraph(i, t, codes, views) for i, t in enumerate(root.tables(_MODEL["subgraphs"], "subgraphs")))
     metadata: dict[str, int] = {}
-    for t in root.tables(6, "metadata"):
-        name = t.string(0) or ""
+    for t in root.tables(_MODEL["metadata"], "metadata"):
+        name = t.string(_METADATA["name"]) or ""
         views.spend(1 + len(name), f"metadata entry at byte {t.pos}")
-        metadata[name] = t.u32(1)
-    signatures = tuple(_signature(t, views) for t in root.tables(7, "signature_defs"))
+        metadata[name] = t.u32(_METADATA["buffer"])
+    signatures = tuple(_signature(t, views) for t in root.tables(_MODEL["signature_defs"], "signature_defs"))
     return Model(
         path=path,
         file_size=size,
-        version=root.u32(0),
-        description=root.string(3),
+        version=root.u32(_MODEL["version"]),
+        description=root.string(_MODEL["description"]),
         operator_codes=codes,
         subgraphs=subgraphs,
         buffers=buffers,
@@ -128,9 +128,9 @@ def _parse_model(raw: flatbuf.Buffer, size: int, path: Path | None) -> Model:
 
 
 def _operator_code(index: int, t: Table, views: Views) -> OperatorCode:
-    deprecated, builtin = t.i8(0), t.i32(3)
+    deprecated, builtin = t.i8(_CODE["deprecated_builtin_code"]), t.i32(_CODE["builtin_code"])
     code = max(builtin, deprecated)
-    custom = t.string(1)
+    custom = t.string(_CODE["custom_code"])
     views.spend(1 + len(custom or ""), f"operator code {index} at byte {t.pos}")
     return OperatorCode(
         index=index,
@@ -138,15 +138,15 @@ def _operator_code(index: int, t: Table, views: Views) -> OperatorCode:
         builtin_code=builtin,
         deprecated_builtin_code=deprecated,
         custom_code=custom,
-        version=t.i32(2, 1),
+        version=t.i32(_CODE["version"], 1),
     )
 
 
 def _buffer(index: int, t: Table, file_size: int) -> BufferInfo:
-    span = t.bytes_span(0)
+    span = t.bytes_span(_BUFFER["data"])
     if span is not None and span[1] > 0:
         return BufferInfo(index, span[0], span[1])
-    offset, length = t.u64(1), t.u64(2)
+    offset, length = t.u64(_BUFFER["offset"]), t.u64(_BUFFER["size"])
     # Buffer.offset is "only valid if > 1": 1 is the exporter's unpatched placeholder.
     if offset > 1:
         if offset + length > file_size:
@@ -165,7 +165,7 @@ def _subgraph(index: int, t: Table, codes: tuple[OperatorCode, ...], views: View
         for tensor in op.inputs:
             consumers[tensor].append(op.index)
     consumers.pop(-1, None)  # absent optional inputs
-    name, inputs, outputs = t.string(4) or "", t.vector(1, "i"), t.vector(2, "i")
+    name, inputs, outputs = t.string(_SUBGRAPH["name"]) or "", t.vector(_SUBGRAPH["inputs"], "i"), t.vector(_SUBGRAPH["outputs"], "i")
     views.spend(1 + len(name) + len(inputs) + len(outputs), f"subgraph {index} at byte {t.pos}")
     return Subgraph(
         index=index,
@@ -183,12 +183,13 @@ def _signature(t: Table, views: Views) -> SignatureDef:
     def tensor_map(slot: int) -> dict[str, int]:
         out = {}
         for m in t.tables(slot, "TensorMap"):
-            name = m.string(0) or ""
+            name = m.string(_TENSOR_MAP["name"]) or ""
             views.spend(1 + len(name), f"signature tensor map at byte {m.pos}")
-            out[name] = m.u32(1)
+            out[name] = m.u32(_TENSOR_MAP["tensor_index"])
         return out
 
-    return SignatureDef(t.string(2), t.u32(4), tensor_map(0), tensor_map(1))
+    return SignatureDef(t.string(_SIGNATURE["signature_key"]), t.u32(_SIGNATURE["subgraph_index"]),
+                        tensor_map(_SIGNATURE["inputs"]), tensor_map(_SIGNATURE["outputs"]))
 
 
 def _metadata_bytes(raw: flatbuf.Buffer, metadata: Mapping[str, int], buffers: tuple[BufferInfo, ...], name: str) -> tuple[int, int] | None:

@@ -14,7 +14,7 @@ from testpaths import CORPUS_MODELS, FIXTURES
 
 import qcheck
 from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
-from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, tensor_type_name
+from qcheck.tflite.schema import ACTIVATION_FUNCTIONS, BUILTIN_OPTIONS, BUILTIN_OPTIONS_2, tensor_type_name
 
 MODELS = sorted(FIXTURES.glob("*.tflite")) + CORPUS_MODELS
 BUILT = {"builder-kitchen-sink": kitchen_sink()[0].build(), "builder-kitchen-sink-external": kitchen_sink()[0].build(external=True)}
@@ -40,11 +40,11 @@ def _camel(key: str) -> str:
     return "".join(part.capitalize() for part in key.split("_"))
 
 
-def _options(op: tflite.Operator, kind: str) -> dict[str, object]:
+def _options(union_table: flatbuffers.table.Table, kind: str) -> dict[str, object]:
     """The options qcheck decodes, read through the package's generated class of the same table."""
     cls = getattr(importlib.import_module(f"tflite.{kind}"), kind)
     table = cls()
-    table.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+    table.Init(union_table.Bytes, union_table.Pos)
     out: dict[str, object] = {}
     for key, _, k, _ in OPTION_FIELDS[kind]:
         value = getattr(table, _camel(key))()
@@ -131,10 +131,13 @@ def compare_subgraph(sg: qcheck.Subgraph, r: tflite.SubGraph) -> None:
         assert op.opcode_index == ro.OpcodeIndex()
         assert op.inputs == _ints(ro.InputsAsNumpy) and op.outputs == _ints(ro.OutputsAsNumpy)
         assert op.intermediates == _ints(ro.IntermediatesAsNumpy)
-        kind = ro.BuiltinOptionsType()
-        assert op.options_type == (BUILTIN_OPTIONS[kind - 1] if kind else None), (i, op.opcode)
-        if op.options_type in OPTION_FIELDS and ro.BuiltinOptions() is not None:
-            assert dict(op.options) == _options(ro, op.options_type), (i, op.opcode)
+        kind, kind_2 = ro.BuiltinOptionsType(), ro.BuiltinOptions2Type()
+        # StableHLO ops keep their options in the second union (builtin_options_2).
+        expected = BUILTIN_OPTIONS[kind - 1] if kind else BUILTIN_OPTIONS_2[kind_2 - 1] if kind_2 else None
+        assert op.options_type == expected, (i, op.opcode)
+        table = ro.BuiltinOptions() if kind else ro.BuiltinOptions2()
+        if op.options_type in OPTION_FIELDS and table is not None:
+            assert dict(op.options) == _options(table, op.options_type), (i, op.opcode)
 
 
 @pytest.mark.parametrize("path", MODELS, ids=lambda p: Path(p).name)

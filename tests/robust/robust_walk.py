@@ -7,39 +7,57 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from qcheck.tflite.options import _FIELDS as OPTION_FIELDS
-from qcheck.tflite.schema import BUILTIN_OPTIONS
+from qcheck.tflite.schema import BUILTIN_OPTIONS, BUILTIN_OPTIONS_2, field_slots
 
-# Slot -> (kind, argument, role) for the tables qcheck reads (schema.fbs field order).
+# Field -> (kind, argument, role) for the tables qcheck reads; slots come from the schema table.
 # kinds: table, tables (vector of tables), union (argument = slot of its type byte), vec (argument =
 # element width), str, scalar (argument = width). Roles name what a value means, for targeted mutations.
 Layout = dict[int, tuple[str, object, str]]
-SCHEMA: Final[dict[str, Layout]] = {
-    "Model": {0: ("scalar", 4, "version"), 1: ("tables", "OperatorCode", ""), 2: ("tables", "SubGraph", ""),
-              3: ("str", 1, ""), 4: ("tables", "Buffer", ""), 5: ("vec", 4, "buffer_index"),
-              6: ("tables", "Metadata", ""), 7: ("tables", "SignatureDef", "")},
-    "OperatorCode": {0: ("scalar", 1, "opcode"), 1: ("str", 1, ""), 2: ("scalar", 4, "version"), 3: ("scalar", 4, "opcode")},
-    "SubGraph": {0: ("tables", "Tensor", ""), 1: ("vec", 4, "tensor_index"), 2: ("vec", 4, "tensor_index"),
-                 3: ("tables", "Operator", ""), 4: ("str", 1, "")},
-    "Tensor": {0: ("vec", 4, "shape"), 1: ("scalar", 1, "dtype"), 2: ("scalar", 4, "buffer_index"), 3: ("str", 1, ""),
-               4: ("table", "Quantization", ""), 5: ("scalar", 1, "bool"), 6: ("table", "Sparsity", ""),
-               7: ("vec", 4, "shape"), 8: ("scalar", 1, "bool"), 10: ("scalar", 4, "buffer_index")},
-    "Quantization": {0: ("vec", 4, "scale"), 1: ("vec", 4, "scale"), 2: ("vec", 4, "scale"), 3: ("vec", 8, "zero_point"),
-                     4: ("scalar", 1, "union_type"), 5: ("union", 4, "QuantizationDetails"), 6: ("scalar", 4, "axis")},
-    "Sparsity": {0: ("vec", 4, "axis"), 1: ("vec", 4, "axis"), 2: ("tables", "DimensionMetadata", "")},
-    "DimensionMetadata": {0: ("scalar", 1, "union_type"), 1: ("scalar", 4, "shape"), 2: ("scalar", 1, "union_type"),
-                          3: ("union", 2, "Int32Vector"), 4: ("scalar", 1, "union_type"), 5: ("union", 4, "Int32Vector")},
-    "Int32Vector": {0: ("vec", 4, "tensor_index")},
-    "QuantizationDetails": {0: ("scalar", 4, "tensor_index"), 1: ("scalar", 4, "tensor_index"), 2: ("scalar", 4, "shape"),
-                            3: ("vec", 4, "axis")},
-    "Operator": {0: ("scalar", 4, "opcode_index"), 1: ("vec", 4, "tensor_index"), 2: ("vec", 4, "tensor_index"),
-                 3: ("scalar", 1, "union_type"), 4: ("union", 3, "BuiltinOptions"), 5: ("vec", 1, ""),
-                 7: ("vec", 1, "bool"), 8: ("vec", 4, "tensor_index")},
-    "Buffer": {0: ("vec", 1, "data"), 1: ("scalar", 8, "offset"), 2: ("scalar", 8, "size")},
-    "Metadata": {0: ("str", 1, ""), 1: ("scalar", 4, "buffer_index")},
-    "SignatureDef": {0: ("tables", "TensorMap", ""), 1: ("tables", "TensorMap", ""), 2: ("str", 1, ""),
-                     4: ("scalar", 4, "subgraph_index")},
-    "TensorMap": {0: ("str", 1, ""), 1: ("scalar", 4, "tensor_index")},
+_BY_NAME: Final[dict[str, dict[str, tuple[str, object, str]]]] = {
+    "Model": {"version": ("scalar", 4, "version"), "operator_codes": ("tables", "OperatorCode", ""),
+              "subgraphs": ("tables", "SubGraph", ""), "description": ("str", 1, ""), "buffers": ("tables", "Buffer", ""),
+              "metadata_buffer": ("vec", 4, "buffer_index"), "metadata": ("tables", "Metadata", ""),
+              "signature_defs": ("tables", "SignatureDef", "")},
+    "OperatorCode": {"deprecated_builtin_code": ("scalar", 1, "opcode"), "custom_code": ("str", 1, ""),
+                     "version": ("scalar", 4, "version"), "builtin_code": ("scalar", 4, "opcode")},
+    "SubGraph": {"tensors": ("tables", "Tensor", ""), "inputs": ("vec", 4, "tensor_index"), "outputs": ("vec", 4, "tensor_index"),
+                 "operators": ("tables", "Operator", ""), "name": ("str", 1, "")},
+    "Tensor": {"shape": ("vec", 4, "shape"), "type": ("scalar", 1, "dtype"), "buffer": ("scalar", 4, "buffer_index"),
+               "name": ("str", 1, ""), "quantization": ("table", "QuantizationParameters", ""), "is_variable": ("scalar", 1, "bool"),
+               "sparsity": ("table", "SparsityParameters", ""), "shape_signature": ("vec", 4, "shape"),
+               "has_rank": ("scalar", 1, "bool"), "external_buffer": ("scalar", 4, "buffer_index")},
+    "QuantizationParameters": {"min": ("vec", 4, "scale"), "max": ("vec", 4, "scale"), "scale": ("vec", 4, "scale"),
+                               "zero_point": ("vec", 8, "zero_point"), "details_type": ("scalar", 1, "union_type"),
+                               "details": ("union", "details_type", "QuantizationDetails"), "quantized_dimension": ("scalar", 4, "axis")},
+    "SparsityParameters": {"traversal_order": ("vec", 4, "axis"), "block_map": ("vec", 4, "axis"),
+                           "dim_metadata": ("tables", "DimensionMetadata", "")},
+    "DimensionMetadata": {"format": ("scalar", 1, "union_type"), "dense_size": ("scalar", 4, "shape"),
+                          "array_segments_type": ("scalar", 1, "union_type"), "array_segments": ("union", "array_segments_type", "Int32Vector"),
+                          "array_indices_type": ("scalar", 1, "union_type"), "array_indices": ("union", "array_indices_type", "Int32Vector")},
+    "Int32Vector": {"values": ("vec", 4, "tensor_index")},
+    # (both detail tables qcheck reads start with the same three ints; MultiAxisQuantization adds the axes)
+    "QuantizationDetails": {"scales": ("scalar", 4, "tensor_index"), "zero_points": ("scalar", 4, "tensor_index"),
+                            "block_size": ("scalar", 4, "shape"), "quantized_dimensions": ("vec", 4, "axis")},
+    "Operator": {"opcode_index": ("scalar", 4, "opcode_index"), "inputs": ("vec", 4, "tensor_index"), "outputs": ("vec", 4, "tensor_index"),
+                 "builtin_options_type": ("scalar", 1, "union_type"), "builtin_options": ("union", "builtin_options_type", "BuiltinOptions"),
+                 "custom_options": ("vec", 1, ""), "mutating_variable_inputs": ("vec", 1, "bool"), "intermediates": ("vec", 4, "tensor_index"),
+                 "builtin_options_2_type": ("scalar", 1, "union_type"),
+                 "builtin_options_2": ("union", "builtin_options_2_type", "BuiltinOptions2")},
+    "Buffer": {"data": ("vec", 1, "data"), "offset": ("scalar", 8, "offset"), "size": ("scalar", 8, "size")},
+    "Metadata": {"name": ("str", 1, ""), "buffer": ("scalar", 4, "buffer_index")},
+    "SignatureDef": {"inputs": ("tables", "TensorMap", ""), "outputs": ("tables", "TensorMap", ""), "signature_key": ("str", 1, ""),
+                     "subgraph_index": ("scalar", 4, "subgraph_index")},
+    "TensorMap": {"name": ("str", 1, ""), "tensor_index": ("scalar", 4, "tensor_index")},
 }
+
+
+def _slotted(table: str, fields: dict[str, tuple[str, object, str]]) -> Layout:
+    slots = field_slots("MultiAxisQuantization" if table == "QuantizationDetails" else table)
+    # A union's argument is the slot of its type byte.
+    return {slots[name]: (kind, slots[str(arg)] if kind == "union" else arg, role) for name, (kind, arg, role) in fields.items()}
+
+
+SCHEMA: Final[dict[str, Layout]] = {table: _slotted(table, fields) for table, fields in _BY_NAME.items()}
 
 
 def _options_layout(name: str) -> Layout:
@@ -120,8 +138,9 @@ def _table(b: bytes, pos: int, what: str, layout: Layout, fm: FileMap) -> None:
         elif kind == "union":
             type_at = fields.get(int(arg))  # type: ignore[call-overload]
             kind_id = b[type_at] if type_at else 0
-            if role == "BuiltinOptions":
-                name = BUILTIN_OPTIONS[kind_id - 1] if 0 < kind_id <= len(BUILTIN_OPTIONS) else ""
+            union = {"BuiltinOptions": BUILTIN_OPTIONS, "BuiltinOptions2": BUILTIN_OPTIONS_2}.get(role)
+            if union is not None:
+                name = union[kind_id - 1] if 0 < kind_id <= len(union) else ""
                 _table(b, target, name or "options", _options_layout(name), fm)
             else:
                 _table(b, target, role, SCHEMA.get(role, {}), fm)
