@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from functools import cache
-from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from qcheck.errors import ModelError, UsageError
@@ -20,12 +19,11 @@ CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
 
 class Settings(NamedTuple):
-    """What the user chose: rule selection, the expected scheme and per-rule options."""
+    """What the user chose: rule selection and the --expect name."""
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     expect: str | None = None
-    options: Mapping[str, Any] = MappingProxyType({})
 
 
 def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
@@ -90,7 +88,7 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
 def verify_model(model: Model, registry: Registry, settings: Settings, path: str = "<bytes>") -> Report:
     with collector_paused():
         facts = model_facts(registry, model)
-        ctx = Context(facts=facts, expect=settings.expect, options=settings.options)
+        ctx = Context(facts=facts, expect=settings.expect)
         findings = run_rules(model, active_rules(registry, settings), ctx)
     # A crash is reported whatever is selected, unless the user ignores QC900 itself.
     if matches(CRASH_CODE, settings.ignore) > matches(CRASH_CODE, settings.select or ()):

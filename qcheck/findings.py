@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from qcheck.tflite.model import Operator, Subgraph, Tensor
 
 
 class Severity(enum.IntEnum):
@@ -90,6 +93,16 @@ class Location(NamedTuple):
 
 
 MODEL = Location()
+
+
+def at_op(sg: Subgraph, op: Operator) -> Location:
+    """The location of an operator."""
+    return Location(sg.index, op.index, op.opcode)
+
+
+def at_tensor(sg: Subgraph, t: Tensor, op: Operator | None = None) -> Location:
+    """The location of a tensor, optionally as seen from the operator that reads or writes it."""
+    return Location(sg.index, op.index if op else None, op.opcode if op else None, t.index, t.name)
 
 
 class Violation(NamedTuple):

@@ -19,11 +19,10 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 class Context(NamedTuple):
-    """What a rule may read besides the model: facts from plugins and the user's options."""
+    """What a rule may read besides the model: the plugins' facts and what the user expects."""
 
-    facts: Mapping[str, Any] = MappingProxyType({})  # e.g. "scheme", "io", "float_ops"
-    expect: str | None = None  # the scheme the user demands with --expect
-    options: Mapping[str, Any] = MappingProxyType({})
+    facts: Mapping[str, Any] = MappingProxyType({})  # what qcheck_model_facts returned, by key
+    expect: str | None = None  # the --expect name the user demands (see qcheck_register_expectations)
 
 
 CheckFn = Callable[["Model", Context], Iterable[Violation]]

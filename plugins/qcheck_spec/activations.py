@@ -8,11 +8,11 @@ from typing import Final
 import numpy as np
 
 from qcheck import Context, Model, Severity, Violation, rule
-from qcheck_spec.graph import at_tensor, entry_io, layers, scale_zp
+from qcheck.findings import at_tensor
+from qcheck_spec.graph import SCALE_RTOL, entry_io, layers, scale_zp
 from qcheck_spec.scheme import analyse
 
 _TINY: Final = float(np.finfo(np.float32).tiny)  # smallest normal float32
-_IO_SCALE_RTOL: Final = 1e-6
 
 
 @rule("QC301", "per-axis-activation")
@@ -111,7 +111,7 @@ def uint8_io_requantization_mismatch(model: Model, ctx: Context) -> Iterator[Vio
             if pu is None or pi is None:
                 continue
             su, si, zu, zi = float(pu[0][0]), float(pi[0][0]), int(pu[1][0]), int(pi[1][0])
-            if abs(su - si) > _IO_SCALE_RTOL * max(su, si) or zu != zi + 128:
+            if abs(su - si) > SCALE_RTOL * max(su, si) or zu != zi + 128:
                 yield Violation(at_tensor(sg, u8, op), f"UINT8 model I/O has (scale {su:.6g}, zp {zu}) but its INT8 neighbour '{i8.name}' has "
                                                        f"(scale {si:.6g}, zp {zi}); expected (scale {si:.6g}, zp {zi + 128})")
 

@@ -8,13 +8,10 @@ from typing import Final
 import numpy as np
 
 from qcheck import Context, Model, Severity, Violation, rule
+from qcheck.findings import at_tensor
 from qcheck_spec.bulk import bias_pairs, buffer_stats, layer_table
-from qcheck_spec.graph import Layer, at_tensor, layers
+from qcheck_spec.graph import SCALE_RTOL, Layer, layers
 
-# Relative tolerance of bias_scale[c] against s_in * s_w[c] (float64 product). Converters store
-# float32(s_in * s_w), 6e-8 off at most (half an ulp, measured on TF 2.21 output): 1e-6 leaves
-# 16 ulps of room for other float32 rounding orders and still catches any real mismatch.
-BIAS_SCALE_RTOL: Final = 1e-6
 _LIMITS: Final = {"INT32": 2**31 - 1, "INT64": 2**63 - 1}
 
 
@@ -107,7 +104,7 @@ def nonzero_bias_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
 
 def _mismatch(model: Model, all_zero: bool) -> Iterator[Violation]:
     p, t, stats = bias_pairs(model), layer_table(model), buffer_stats(model)
-    off = p.error > BIAS_SCALE_RTOL
+    off = p.error > SCALE_RTOL
     for i in np.flatnonzero(p.seg.any(off)):
         lay = t.layers[i]
         st = stats.get(lay.b.buffer) if lay.b is not None else None

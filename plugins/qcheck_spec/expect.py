@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from qcheck import Context, Location, Model, Severity, Violation, rule
-from qcheck_spec.graph import at_op, at_tensor
+from qcheck.findings import at_op, at_tensor
 from qcheck_spec.scheme import EXPECTATIONS, Analysis, analyse
 
 _EVIDENCE: Final = {

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Final
 
 from qcheck import Context, Location, Model, Severity, Tensor, Violation, rule
-from qcheck_spec.graph import at_op, at_tensor, scale_zp
+from qcheck.findings import at_op, at_tensor
+from qcheck_spec.graph import scale_zp
 from qcheck_spec.optable import HYBRID_NOTE, spec
 from qcheck_spec.scheme import analyse
 

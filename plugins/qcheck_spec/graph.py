@@ -7,20 +7,17 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
-from qcheck import Location, Model, Operator, Subgraph, Tensor
+from qcheck import Model, Operator, Subgraph, Tensor
 from qcheck_spec.optable import OPS, OpSpec
 
 # Value ranges of symmetric ("narrow") weights per storage dtype: -2^(b-1) is outside the spec.
 NARROW: Final = {"INT8": 127, "INT4": 7, "INT2": 1}
+# Relative tolerance for scales that must equal a value (bias scale = input x weight scale, fixed
+# outputs, uint8 I/O twins). Converters store float32 products, at most 6e-8 (half an ulp) off the
+# float64 value (measured on TF 2.21 output); the fixed values (1/256, 1/128, 16/256, 1/32768) are
+# exact. 1e-6 leaves 16 ulps for other rounding orders and still catches any real mismatch.
+SCALE_RTOL: Final = 1e-6
 _PACKED_BITS: Final = {"INT4": 4, "INT2": 2}
-
-
-def at_op(sg: Subgraph, op: Operator) -> Location:
-    return Location(sg.index, op.index, op.opcode)
-
-
-def at_tensor(sg: Subgraph, t: Tensor, op: Operator | None = None) -> Location:
-    return Location(sg.index, op.index if op else None, op.opcode if op else None, t.index, t.name)
 
 
 def entry_io(model: Model) -> dict[int, tuple[frozenset[int], frozenset[int]]]:
@@ -42,11 +39,6 @@ def scale_zp(t: Tensor | None) -> tuple[np.ndarray, np.ndarray] | None:
     assert q is not None
     zp = q.zero_point if len(q.zero_point) == len(q.scale) else np.zeros(len(q.scale), np.int64)
     return q.scale, zp
-
-
-def is_int_activation(model: Model, t: Tensor | None) -> bool:
-    """A quantized int8/uint8/int16 tensor computed at run time."""
-    return t is not None and t.dtype in ("INT8", "UINT8", "INT16") and t.quantized and not model.is_constant(t)
 
 
 def is_float_activation(model: Model, t: Tensor | None) -> bool:

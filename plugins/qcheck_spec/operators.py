@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Final
 
 from qcheck import Context, Model, Operator, Subgraph, Tensor, Violation, rule
-from qcheck_spec.graph import at_op, at_tensor, scale_zp
+from qcheck.findings import at_op, at_tensor
+from qcheck_spec.graph import SCALE_RTOL, scale_zp
 from qcheck_spec.optable import OPS, RUNTIME, Fixed, spec
 
-FIXED_RTOL: Final = 1e-6  # the fixed values (1/256, 1/128, 16/256, 1/32768) are exact in float32
 _QDTYPES: Final = frozenset({"INT8", "UINT8", "INT16", "INT4"})
 
 
@@ -71,7 +71,7 @@ def fixed_output_quantization_mismatch(model: Model, ctx: Context) -> Iterator[V
             continue
         rel = abs(got[0] - f.scale) / f.scale
         zp_bad = got[1] != f.zero_point
-        if rel > FIXED_RTOL or zp_bad:
+        if rel > SCALE_RTOL or zp_bad:
             yield Violation(at_tensor(sg, y, op),  # type: ignore[arg-type]
                             f"{op.opcode} {y.dtype} output is (scale {got[0]:.8g}, zp {got[1]}); the spec fixes "  # type: ignore[union-attr]
                             f"(scale {f.scale:.8g}, zp {f.zero_point}); {_fixed_runtime(f, rel, zp_bad)}",

@@ -21,8 +21,6 @@ RUNTIME: Final[Mapping[str, str]] = MappingProxyType({
     "silent": "LiteRT accepts it and silently computes wrong results",
 })
 
-INT_ACTIVATIONS: Final = frozenset({"INT8", "UINT8", "INT16"})
-
 
 class Weights(NamedTuple):
     """The weight operand of a weighted op (Doc, OP per_axis_index, TD GetQuantizationDimIndex)."""

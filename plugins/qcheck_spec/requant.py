@@ -9,8 +9,9 @@ from typing import Final
 import numpy as np
 
 from qcheck import Context, Model, Severity, Violation, rule
+from qcheck.findings import at_tensor
 from qcheck_spec.bulk import layer_table, multipliers
-from qcheck_spec.graph import at_tensor, channel_range, layers
+from qcheck_spec.graph import channel_range, layers
 
 MIN_MULTIPLIER: Final = 2.0**-31  # QuantizeMultiplier flushes anything smaller to 0
 MAX_DEPTH: Final = 2**16  # int8 products fit |w*(x-zp)| <= 32512: 2^16 of them fit in int32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qcheck_spec.bias import BIAS_SCALE_RTOL
+from qcheck_spec.graph import SCALE_RTOL
 from qcheck_spec.optable import OPS, RUNTIME, OpSpec
 from qcheck_spec.scheme import EXPECTATIONS
 
@@ -36,7 +36,7 @@ def markdown() -> str:
                      f"dims {list(w.depth_axes)}" if w.depth_axes else "-", ("hybrid only; " if w.hybrid_only else "") + s.source])
     out += _rows(["op", "weights", "weight axis", "bias", "accumulation depth", "sources"], rows)
     out += ["", (f"Weights: symmetric (zero point 0), int8 in [-127, 127] (int4 [-7, 7]). Bias: zero point 0, "
-                f"scale = input scale x weight scale[c] within relative {BIAS_SCALE_RTOL:g}."), "", "## Fixed output quantization", ""]
+                f"scale = input scale x weight scale[c] within relative {SCALE_RTOL:g}."), "", "## Fixed output quantization", ""]
     rows = []
     for name, s in OPS.items():
         for dt, f in s.fixed.items():

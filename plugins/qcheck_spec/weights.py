@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from qcheck import Context, Model, Severity, Tensor, Violation, rule
+from qcheck.findings import at_tensor
 from qcheck_spec.bulk import Stats, buffer_stats, layer_table
-from qcheck_spec.graph import NARROW, Layer, at_tensor, channel_range, layers, weight_layers
+from qcheck_spec.graph import NARROW, Layer, channel_range, layers, weight_layers
 
 
 def _axis_of(w: Tensor) -> int | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from qcheck import Context, Location, Model, Severity, Violation, rule
+from qcheck.findings import at_op, at_tensor
 from qcheck.tflite.schema import BUILTIN_OPERATORS, ELEMENT_BITS, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION
-from qcheck_structure._where import at_op, at_tensor
 
 
 @rule("QC001", "unsupported-schema-version")

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from qcheck import Context, Model, Quantization, Subgraph, Tensor, Violation, rule
+from qcheck import Context, Model, Quantization, Severity, Subgraph, Tensor, Violation, rule
+from qcheck.findings import at_tensor
 from qcheck.tflite.model import BlockwiseQuantization, MultiAxisQuantization
-from qcheck_structure._where import at_tensor
+from qcheck.tflite.schema import QUANTIZATION_DETAILS
 
 # Storage range of each integer dtype that may carry a zero point.
 _ZP_RANGE = {
@@ -219,3 +220,34 @@ def invalid_quantization_details(model: Model, ctx: Context) -> Iterator[Violati
             bad = [a for a in d.quantized_dimensions if not 0 <= a < len(t.shape)]
             if not d.quantized_dimensions or bad:
                 yield Violation(where, f"quantized_dimensions {list(d.quantized_dimensions)} are not axes of shape {list(t.shape)}")
+
+
+@rule("QC026", "unknown-quantization-details", severity=Severity.INFO)
+def unknown_quantization_details(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A tensor's quantization uses a `details` type newer than qcheck's schema, so no rule checks it.
+
+    ## What it checks
+    `QuantizationParameters.details_type` values beyond the QuantizationDetails union qcheck
+    knows ({known}). Such a tensor's scale and zero point are not what the runtime uses, so every
+    quantization rule skips it; this finding says so instead of staying silent.
+
+    ## Why it matters
+    qcheck cannot vouch for these tensors; the runtime that reads the file must know the type
+    (an older one ignores the details and may use the plain scale and zero point).
+
+    ## How to fix
+    Nothing to fix in the model if the deployment runtime supports this quantization; otherwise
+    re-export with per-tensor or per-axis quantization.
+
+    ## References
+    - LiteRT `tflite/converter/schema/schema.fbs` (union QuantizationDetails)
+    """
+    for sg, t in model.iter_tensors():
+        q = t.quantization
+        if q is not None and q.details_type >= len(QUANTIZATION_DETAILS):
+            yield Violation(at_tensor(sg, t), f"quantization details type {q.details_type} is newer than qcheck's schema"
+                            f" (it knows {', '.join(QUANTIZATION_DETAILS[1:])}): this tensor's quantization is not checked")
+
+
+unknown_quantization_details.check.__doc__ = (unknown_quantization_details.check.__doc__ or "").replace(
+    "{known}", ", ".join(f"{i} {n}" for i, n in enumerate(QUANTIZATION_DETAILS) if i))

@@ -164,9 +164,6 @@ class Subgraph(NamedTuple):
     def inputs_of(self, op: Operator) -> tuple[Tensor | None, ...]:
         return tuple(self.tensor(i) for i in op.inputs)
 
-    def outputs_of(self, op: Operator) -> tuple[Tensor | None, ...]:
-        return tuple(self.tensor(i) for i in op.outputs)
-
     def producer(self, tensor: int) -> Operator | None:
         i = self.producers.get(tensor)
         return None if i is None else self.operators[i]

@@ -92,9 +92,13 @@ def _opcode(b: flatbuffers.Builder, deprecated: int, builtin: int, custom: str |
 
 
 def _details(b: flatbuffers.Builder, kind: int, values: Sequence[Any]) -> int:
-    """A BlockwiseQuantization or MultiAxisQuantization table: three int fields, then (multi-axis) the axes."""
-    table = field_slots(QUANTIZATION_DETAILS[kind])
-    dims = _int_vector(b, values[3]) if QUANTIZATION_DETAILS[kind] == "MultiAxisQuantization" else None
+    """A BlockwiseQuantization or MultiAxisQuantization table: three int fields, then (multi-axis) the axes.
+
+    A type the schema does not know (for tests of that case) is written with the blockwise layout.
+    """
+    name = QUANTIZATION_DETAILS[kind] if 0 < kind < len(QUANTIZATION_DETAILS) else "BlockwiseQuantization"
+    table = field_slots(name)
+    dims = _int_vector(b, values[3]) if name == "MultiAxisQuantization" else None
     b.StartObject(_count(table))
     for name, v in zip(("scales", "zero_points", "block_size"), values[:3], strict=False):
         b.PrependInt32Slot(table[name], int(v), 0)

@@ -120,6 +120,7 @@ BAD: list[tuple[str, Make, str, str]] = [
     ("blockwise-zp-77", one_tensor("INT4", [4, 64], details=(2, [0, 77, 32])), "QC025", "zero_points tensor index 77"),
     ("multiaxis-dim-5", one_tensor("INT8", [4, 64], details=(3, [0, -1, 0, [5]])), "QC025", "quantized_dimensions [5]"),
     ("multiaxis-no-dims", one_tensor("INT8", [4, 64], details=(3, [0, -1, 0, []])), "QC025", "quantized_dimensions []"),
+    ("details-type-9", one_tensor("INT8", [4], scale=0.1, details=(9, [0, -1, 0])), "QC026", "details type 9 is newer than qcheck's schema"),
 ]
 
 # Models right at the edge of each rule that must give no QC0 finding at all.
