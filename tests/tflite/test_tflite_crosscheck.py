@@ -9,7 +9,7 @@ import flatbuffers
 import numpy as np
 import pytest
 import tflite
-from test_core_reader import kitchen_sink
+from test_tflite_reader import kitchen_sink
 from testpaths import CORPUS_MODELS, FIXTURES
 
 import qcheck

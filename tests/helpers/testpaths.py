@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+HELPERS = Path(__file__).resolve().parent
+SPEC_MODELS = ROOT / "tests" / "plugins" / "spec" / "models"
 FIXTURES = ROOT / "fixtures" / "models"
 LOCAL_CORPUS = ROOT / "tests" / "corpus"
 LOCAL_MODELS = sorted(LOCAL_CORPUS.rglob("*.tflite"))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from convert_helpers import Demo
+from testpaths import HELPERS
 
 from qcheck import cli
 from qcheck.convert import ConversionError, captured_output, convert
@@ -47,7 +48,7 @@ def test_real_process_output_is_free_of_converter_noise(demo: Demo, tmp_path: Pa
     """As users run it: a separate process, real file descriptors, TensorFlow's own logging untouched."""
     out = tmp_path / "f.tflite"
     proc = subprocess.run([*QCHECK, "convert", str(demo.keras_path), "--strategy", "float32", "-o", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent, check=False)
+                          capture_output=True, text=True, timeout=300, cwd=HELPERS, check=False)
     assert proc.returncode == 0, proc.stderr
     for noise in ("Saved artifact", "oneDNN", "absl", "I0000", "W0000", "Endpoint"):
         assert noise not in proc.stdout and noise not in proc.stderr, noise

@@ -8,13 +8,13 @@ from typing import NamedTuple
 
 import numpy as np
 from specmodels import Net, chain, conv1, fc_net, float_conv
+from testpaths import SPEC_MODELS
 
 import qcheck
 from qcheck import Model, Tensor
 from qcheck.runtime import run_interpreters
 
-HERE = Path(__file__).resolve().parent
-MODELS = HERE / "models"
+MODELS = SPEC_MODELS
 
 
 class Mutation(NamedTuple):

@@ -1,10 +1,10 @@
-"""Regenerate tests/spec/models/*.tflite: converter-made models that exercise many op types.
+"""Regenerate tests/plugins/spec/models/*.tflite: converter-made models that exercise many op types.
 
 They complement fixtures/models/tf_*.tflite (one small demo model per strategy) with the ops the
 spec rules care about: PRELU, TRANSPOSE_CONV, pooling, CONCATENATION, RESIZE_BILINEAR, PAD, TANH,
 LOGISTIC, SOFTMAX, LOG_SOFTMAX, HARD_SWISH, float-fallback islands, hybrid LSTM and per-channel
 hybrid CONV_2D, 16x8 with int32 biases, and untrained (all-zero, shared) biases.
-Needs TensorFlow; run: .venv/bin/python tests/spec/make_spec_models.py [STEM...]
+Needs TensorFlow; run: .venv/bin/python tests/plugins/spec/make_spec_models.py [STEM...]
 Weights are seeded; models.json records what each file must be (see test_spec_false_alarms.py).
 """
 

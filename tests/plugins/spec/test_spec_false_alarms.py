@@ -12,7 +12,7 @@ import qcheck
 from qcheck.findings import Severity
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[2]
 FIXTURES = ROOT / "fixtures" / "models"
 CORPUS = ROOT / "tests" / "corpus" / "pypi"  # the nine PyPI-wheel models (also the top level of ../shared/corpus)
 CORPUS_MODELS = sorted(CORPUS.glob("*.tflite"))

@@ -13,10 +13,9 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from testpaths import ROOT
 
 from qcheck.tflite.builder import ModelBuilder
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache

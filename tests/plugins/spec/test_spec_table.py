@@ -12,7 +12,7 @@ from qcheck_spec.scheme import EXPECTATIONS, SCHEMES
 
 from qcheck.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus" / "pypi"
+CORPUS = Path(__file__).resolve().parents[3] / "tests" / "corpus" / "pypi"
 HEADINGS = ("## What it checks", "## Why it matters", "## How to fix", "## References")
 
 

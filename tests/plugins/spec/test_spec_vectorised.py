@@ -1,9 +1,8 @@
-"""The spec rule pack stays vectorised: each constant buffer is scanned once, and per-op numpy work
-does not grow with the number of ops (a 50,000-tensor model must verify in about a second)."""
+"""The spec rule pack stays vectorised: each constant buffer is scanned once, and the number of numpy
+calls does not grow with the number of ops (its speed is measured in bench/, not asserted here)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import numpy as np
@@ -50,13 +49,3 @@ def test_layer_checks_are_whole_array_operations(deep: bytes, registry, monkeypa
         monkeypatch.setattr(np, name, lambda *a, _real=real, _name=name, **k: (calls.update([_name]), _real(*a, **k))[1])
     qcheck.verify(deep, registry=registry, select=SPEC)
     assert sum(calls.values()) < 50, calls  # a per-op loop would make thousands of calls
-
-
-def test_rule_pack_cost_per_layer(deep: bytes, registry) -> None:  # type: ignore[no-untyped-def]
-    model = qcheck.load(deep)
-    start = time.process_time()
-    qcheck.verify(deep, registry=registry, select=SPEC)
-    per_layer = (time.process_time() - start) / 1500
-    # Measured ~45 us per layer (3 tensors) on the 2-core CI machine: 50,000 tensors in ~0.75 s.
-    # The bound leaves 4x for slower machines; a per-op numpy loop costs far more than 200 us.
-    assert per_layer < 200e-6, f"{per_layer * 1e6:.0f} us per layer ({len(model.main.tensors)} tensors)"

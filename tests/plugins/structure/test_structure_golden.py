@@ -1,14 +1,14 @@
 """Golden reports: the structural (QC0) JSON report of each builder fixture, and the fixtures' own freshness.
 
-Regenerate after an intended change: QCHECK_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/core/test_core_golden.py
-(see fixtures/README.md), then review the diff of fixtures/expected/.
+Regenerate after an intended change: .venv/bin/python -m pytest tests/plugins/structure --update-goldens
+(see fixtures/README.md), then review the diff of fixtures/expected/ and run again.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from core_helpers import ROOT, fixture_script, run_cli
 
 EXPECTED = ROOT / "fixtures" / "expected"
 BUILDER_FIXTURES = sorted((ROOT / "fixtures" / "models").glob("builder_*.tflite"))
-UPDATE = os.environ.get("QCHECK_UPDATE_GOLDEN") == "1"
 # The report fields the golden files pin down; plugin facts and the qcheck version may change freely.
 CORE_FIELDS = ("path", "error", "findings", "summary", "stats")
 
@@ -45,14 +44,8 @@ def test_fixture_matches_its_script(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", BUILDER_FIXTURES, ids=lambda p: p.stem)
-def test_golden_report(path: Path, reports: dict[str, dict[str, object]]) -> None:
-    golden = EXPECTED / f"{path.stem}.json"
-    got = reports[path.name]
-    if UPDATE:
-        EXPECTED.mkdir(exist_ok=True)
-        golden.write_text(json.dumps(got, indent=2) + "\n")
-    assert golden.exists(), f"no golden report {golden.relative_to(ROOT)}: run with QCHECK_UPDATE_GOLDEN=1"
-    assert json.loads(golden.read_text()) == got
+def test_golden_report(path: Path, reports: dict[str, dict[str, object]], golden: Callable[[Path, str], None]) -> None:
+    golden(EXPECTED / f"{path.stem}.json", json.dumps(reports[path.name], indent=2) + "\n")
 
 
 def test_golden_codes_match_the_readme_table() -> None:

@@ -10,7 +10,7 @@ import pytest
 from qcheck import verify
 from qcheck.findings import Severity
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "models"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "models"
 # The scheme the spec plugin must detect in each strategy's output (int8 I/O types do not change it).
 SCHEME = {
     "float32": "float32", "float16": "float16", "dynamic-range": "dynamic-range",
