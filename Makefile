@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint bench fixtures clean
+.PHONY: demo test install lint bench fixtures schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
-	$(BIN)/ruff check qcheck plugins tests bench
+	$(BIN)/ruff check qcheck plugins tests bench tools fixtures
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 
 fixtures: $(STAMP)
 	$(BIN)/python fixtures/make_fixtures.py
+
+# After upgrading ai-edge-litert: regenerate qcheck/tflite/schema_generated.py from its schema module.
+schema: $(STAMP)
+	$(BIN)/python tools/generate_schema.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
