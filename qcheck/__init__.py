@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qcheck.engine import Settings, verify
 from qcheck.errors import ModelError, QcheckError, UsageError
-from qcheck.findings import Finding, Location, Severity, Violation
+from qcheck.findings import Finding, Location, Severity, Violation, at_op, at_tensor
 from qcheck.registry import Expectation, Fact, Reporter, Strategy, Target, hookimpl
 from qcheck.reporting import Report
 from qcheck.rules import Context, Rule, rule
@@ -16,5 +16,5 @@ __version__ = "0.1.0"
 __all__ = [
     "Context", "Expectation", "Fact", "Finding", "Location", "Model", "ModelError", "Operator", "QcheckError",
     "Quantization", "Report", "Reporter", "Rule", "Settings", "Severity", "Strategy", "Subgraph",
-    "Target", "Tensor", "UsageError", "Violation", "__version__", "hookimpl", "load", "rule", "verify",
+    "Target", "Tensor", "UsageError", "Violation", "__version__", "at_op", "at_tensor", "hookimpl", "load", "rule", "verify",
 ]

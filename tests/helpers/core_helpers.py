@@ -19,13 +19,19 @@ from qcheck.tflite.builder import ModelBuilder
 
 
 @cache
-def fixture_script() -> ModuleType:
-    """fixtures/make_builder_fixtures.py as a module (its FIXTURES table and builders)."""
-    spec = importlib.util.spec_from_file_location("make_builder_fixtures", ROOT / "fixtures" / "make_builder_fixtures.py")
+def script(relative: str) -> ModuleType:
+    """A script of the repository (e.g. "tools/generate_schema.py") loaded as a module, once."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def fixture_script() -> ModuleType:
+    """fixtures/make_builder_fixtures.py as a module (its FIXTURES table and builders)."""
+    return script("fixtures/make_builder_fixtures.py")
 
 
 def int8_fc(*, weights_scale: object = None, out_scale: float = 0.05) -> ModelBuilder:

@@ -4,13 +4,13 @@ are confirmed by writing and reading tables through the module's own builder and
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from pathlib import Path
 
 import flatbuffers
 import pytest
 from ai_edge_litert import schema_py_generated as litert
+from core_helpers import script
 from testpaths import ROOT
 
 from qcheck.tflite.flatbuf import root
@@ -18,20 +18,12 @@ from qcheck.tflite.schema import BUILTIN_OPERATORS, BUILTIN_OPTIONS_2, field_slo
 from qcheck.tflite.schema_generated import ENUMS, TABLES
 
 
-def _generator() -> object:
-    spec = importlib.util.spec_from_file_location("generate_schema", ROOT / "tools" / "generate_schema.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _camel(field: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in field.split("_"))
 
 
 def test_checked_in_table_is_up_to_date() -> None:
-    text = _generator().render()  # type: ignore[attr-defined]
+    text = script("tools/generate_schema.py").render()
     assert Path(ROOT / "qcheck" / "tflite" / "schema_generated.py").read_text() == text, "run tools/generate_schema.py"
 
 
