@@ -57,10 +57,11 @@ def _layout(table: str, names: tuple[str, ...]) -> tuple[tuple[str, int, str, ob
 
 # The BuiltinOptions2 tables (StableHLO ops) are decoded for their subgraph references, which the
 # container checks follow, and the composite's version.
-_DECODED_2: Final = {
-    table: tuple(n for n, _, kind, _ in TABLES[table] if kind != "offset" and (n.endswith("subgraph_index") or (table == "StableHLOCompositeOptions" and n == "version")))
-    for table in BUILTIN_OPTIONS_2
-}
+def _decoded_2(table: str, name: str, kind: str) -> bool:
+    return kind != "offset" and (name.endswith("subgraph_index") or (table == "StableHLOCompositeOptions" and name == "version"))
+
+
+_DECODED_2: Final = {table: tuple(n for n, _, kind, _ in TABLES[table] if _decoded_2(table, n, kind)) for table in BUILTIN_OPTIONS_2}
 _FIELDS: Final[dict[str, tuple[tuple[str, int, str, object], ...]]] = {
     t: _layout(t, names) for t, names in (*_DECODED.items(), *_DECODED_2.items()) if names
 }
