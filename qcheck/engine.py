@@ -27,12 +27,19 @@ class Settings(NamedTuple):
 
 
 def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
-    """The rules that run: selected by code prefix; non-default rules only when selected."""
+    """The rules that run: selected by code prefix; non-default rules only when selected.
+
+    The rule that checks a given --expect always runs: an expectation is never silently dropped.
+    """
+    expectation = registry.expectations.get(settings.expect or "")
+    forced = expectation.rule if expectation is not None else None
     out = []
     for r in registry.rules.values():
-        if settings.select is None and not r.default:
+        if r.code == forced:
+            out.append(r)
+        elif settings.select is None and not r.default:
             continue
-        if selected(r.code, settings.select, settings.ignore):
+        elif selected(r.code, settings.select, settings.ignore):
             out.append(r)
     return out
 
@@ -82,6 +89,14 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
                 Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())
             )
     findings.sort(key=lambda f: (f.location.sort_key(), f.code))
+    # Findings of one rule at one location key (e.g. an op type per op, unnamed tensors) are told
+    # apart by their order in the graph, so that every fingerprint is unique within the model.
+    seen: dict[tuple[str, str], int] = {}
+    for i, f in enumerate(findings):
+        k = (f.code, f.location.key)
+        n = seen[k] = seen.get(k, -1) + 1
+        if n:
+            findings[i] = f._replace(occurrence=n)
     return findings
 
 

@@ -65,9 +65,9 @@ class Location(NamedTuple):
         parts = [f"sg{self.subgraph}" if self.subgraph is not None else "model"]
         if self.opcode:
             parts.append(self.opcode)
-        if self.tensor_name is not None:
+        if self.tensor_name:
             parts.append(self.tensor_name)
-        elif self.tensor is not None:
+        elif self.tensor is not None:  # (an unnamed tensor: its index is all that tells it apart)
             parts.append(f"t{self.tensor}")
         return "/".join(parts)
 
@@ -124,10 +124,12 @@ class Finding(NamedTuple):
     location: Location
     fix: str | None = None
     details: Mapping[str, object] = NO_DETAILS
+    occurrence: int = 0  # n for the n+1-th finding of one rule at the same location key in a model
 
     @property
     def fingerprint(self) -> str:
-        """Stable across re-conversions: code and index-free location only."""
+        """Unique within a model and stable across re-conversions: code, index-free location, occurrence."""
         import hashlib  # only JSON/SARIF output needs it; kept off the start-up path
 
-        return hashlib.sha256(f"{self.code}|{self.location.key}".encode()).hexdigest()[:16]
+        key = f"{self.code}|{self.location.key}" + (f"|{self.occurrence}" if self.occurrence else "")
+        return hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -9,6 +9,13 @@ from pathlib import Path
 from qcheck.errors import UsageError
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
     """Write `data` to `path` all at once or not at all; OSError becomes a one-line UsageError."""
     target = Path(path)
@@ -18,6 +25,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        # mkstemp makes the file 0600; give it the mode open() would (0666 less the umask).
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

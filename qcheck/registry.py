@@ -64,10 +64,11 @@ class Fact(NamedTuple):
 
 
 class Expectation(NamedTuple):
-    """A scheme name that ``--expect`` accepts."""
+    """A scheme name that ``--expect`` accepts; `rule` is the code of the rule that checks it."""
 
     name: str
     summary: str
+    rule: str | None = None  # runs whenever the expectation is given, whatever --select/--ignore say
 
 
 class Registry:

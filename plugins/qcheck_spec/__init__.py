@@ -23,7 +23,7 @@ def qcheck_register_rules(register: Callable[[Rule], None]) -> None:
 @hookimpl
 def qcheck_register_expectations(register: Callable[[Expectation], None]) -> None:
     for e in EXPECTATIONS.values():
-        register(Expectation(e.name, e.summary))
+        register(Expectation(e.name, e.summary, rule=expect.expectation_mismatch.code))
 
 
 def _io_phrase(io: object) -> str | None:

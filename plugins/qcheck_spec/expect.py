@@ -7,6 +7,7 @@ from typing import Final
 
 from qcheck import Context, Location, Model, Severity, Violation, rule
 from qcheck.findings import at_op, at_tensor
+from qcheck_spec.islands import islands
 from qcheck_spec.scheme import EXPECTATIONS, Analysis, analyse
 
 _EVIDENCE: Final = {
@@ -78,9 +79,11 @@ def expectation_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
                 if t is not None and (t.quantized or t.dtype.startswith("FLOAT")) and t.dtype not in want.io:
                     yield Violation(at_tensor(main, t), f"model {kind} is {t.dtype}; --expect {want.name} allows {', '.join(sorted(want.io))}")
     if not want.float_ops:
-        for s, o, opcode in a.float_ops:
-            sg = model.subgraphs[s]
-            yield Violation(at_op(sg, sg.operators[o]), f"{opcode} computes in float; --expect {want.name} allows no float-fallback operator")
+        for isl in islands(model):
+            sg = model.subgraphs[isl.subgraph]
+            what = "an op computes" if len(isl.ops) == 1 else f"{len(isl.ops)} connected ops compute"
+            yield Violation(at_op(sg, sg.operators[isl.ops[0][0]]), f"{what} in float ({isl.listing()}); --expect {want.name} allows no float operator",
+                            details={"ops": [i for i, _ in isl.ops]})
 
 
 def _foreign_ops(model: Model, dtype: str, name: str) -> Iterator[Violation]:

@@ -1,4 +1,4 @@
-"""QC501-QC506: float islands, float16 constants, hybrid ops and op-version hints."""
+"""QC501-QC507: float islands, float16 constants, hybrid ops, op-version hints, float post-processing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Final
 from qcheck import Context, Location, Model, Severity, Tensor, Violation, rule
 from qcheck.findings import at_op, at_tensor
 from qcheck_spec.graph import scale_zp
+from qcheck_spec.islands import Island, islands
 from qcheck_spec.optable import HYBRID_NOTE, spec
 from qcheck_spec.scheme import analyse
 
@@ -17,12 +18,14 @@ _FP16_READERS: Final = frozenset({"DEQUANTIZE", "DENSIFY", "CAST"})
 
 @rule("QC501", "float-fallback-op", severity=Severity.WARNING)
 def float_fallback_op(model: Model, ctx: Context) -> Iterator[Violation]:
-    """An operator computes in float inside an integer model (a float-fallback island).
+    """Operators compute in float inside an integer model (a float-fallback island).
 
     ## What it checks
-    In a model whose activations are integer (int8, 16x8, uint8), every operator that reads or
-    writes a non-constant FLOAT32 tensor, except the QUANTIZE/DEQUANTIZE at the model's own
-    inputs and outputs. These are the `float_ops` of the JSON report.
+    In a model whose activations are integer (int8, 16x8, uint8), the operators that read or
+    write a non-constant FLOAT32 tensor, except the QUANTIZE/DEQUANTIZE at the model's own
+    inputs and outputs (the `float_ops` of the JSON report), grouped into islands: ops joined by
+    the float tensors they share make one finding, which lists them. Islands that end the graph in
+    a custom op are post-processing (QC507), not fallback.
 
     ## Why it matters
     The converter leaves ops without an integer kernel in float when `TFLITE_BUILTINS` is allowed,
@@ -38,9 +41,46 @@ def float_fallback_op(model: Model, ctx: Context) -> Iterator[Violation]:
       `tflite/g3doc/performance/post_training_quantization.md`; https://coral.ai/docs/edgetpu/models-intro;
       google-coral/edgetpu#168
     """
-    for s, o, opcode in analyse(model).float_ops:
-        sg = model.subgraphs[s]
-        yield Violation(at_op(sg, sg.operators[o]), f"{opcode} computes in float inside a {analyse(model).scheme} model")
+    scheme = analyse(model).scheme
+    for isl in islands(model):
+        if not isl.postprocessing:
+            sg = model.subgraphs[isl.subgraph]
+            yield Violation(at_op(sg, sg.operators[isl.ops[0][0]]),
+                            f"{_count(isl)} in float in this {scheme} model: {isl.listing()}", details={"ops": [i for i, _ in isl.ops]})
+
+
+@rule("QC507", "float-postprocessing-op", severity=Severity.INFO)
+def float_postprocessing_op(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A custom op at the end of an integer model computes in float: post-processing, float by design.
+
+    ## What it checks
+    Float islands (see QC501) that contain a custom op whose outputs are the graph's own outputs
+    and that do not lead back into integer ops, such as `TFLite_Detection_PostProcess` after an
+    int8 SSD, or a pose decoder. Reported once per island, listing its ops.
+
+    ## Why it matters
+    Nothing is wrong: detection and pose post-processing run in float on the CPU by design. The
+    deployment runtime must provide the custom op, and an integer-only accelerator hands these
+    last ops back to the CPU.
+
+    ## How to fix
+    Nothing to fix; `--expect int8-only` still reports them, since they are float.
+
+    ## References
+    - LiteRT `tflite/kernels/detection_postprocess.cc` (float32 boxes and scores out);
+      https://coral.ai/docs/edgetpu/models-intro (post-processing stays on the CPU)
+    """
+    scheme = analyse(model).scheme
+    for isl in islands(model):
+        if isl.postprocessing:
+            sg = model.subgraphs[isl.subgraph]
+            yield Violation(at_op(sg, sg.operators[isl.ops[0][0]]),
+                            f"{_count(isl)} in float at the end of this {scheme} model (post-processing): {isl.listing()}",
+                            details={"ops": [i for i, _ in isl.ops]})
+
+
+def _count(isl: Island) -> str:
+    return "1 op computes" if len(isl.ops) == 1 else f"{len(isl.ops)} connected ops compute"
 
 
 def _fp16_constant(model: Model, t: Tensor | None, producer_opcode: str | None) -> bool:

@@ -14,6 +14,13 @@ from typing import TextIO
 from qcheck.findings import Severity
 
 
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError as e:  # argparse would print only "invalid _severity value"
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
 
@@ -26,7 +33,7 @@ def add_output_options(p: argparse.ArgumentParser, formats_help: str = "console 
 def add_selection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule code prefixes to run (e.g. QC2,QC301)")
     p.add_argument("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated rule code prefixes to skip")
-    p.add_argument("--fail-on", type=Severity.parse, default=Severity.ERROR, metavar="SEVERITY",
+    p.add_argument("--fail-on", type=_severity, default=Severity.ERROR, metavar="SEVERITY",
                    help="lowest severity that makes the exit status 1: error, warning or info (default: error)")
     p.add_argument("--expect", metavar="SCHEME", help="the quantization the model must have, e.g. int8-only (see 'qcheck rules')")
 

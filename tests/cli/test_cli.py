@@ -168,3 +168,14 @@ def test_parallel_jobs_give_the_same_report(models: dict[str, Path]) -> None:
     one, two = run_cli(*args, "-j", "1"), run_cli(*args, "-j", "2")
     assert (one.returncode, one.stdout, one.stderr) == (two.returncode, two.stdout, two.stderr)
     assert one.returncode == 2 and len(json.loads(one.stdout)["models"]) == 4
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["verify", "MODEL", "--fail-on", "bogus"], ("error", "warning", "info")),
+    (["verify", "MODEL", "--expect", "bogus"], ("int8-only", "integer")),
+    (["verify", "MODEL", "--format", "bogus"], ("console", "json")),
+])
+def test_usage_errors_list_the_choices(models: dict[str, Path], args: list[str], names: tuple[str, ...]) -> None:
+    r = run_cli(*[str(models["clean"]) if a == "MODEL" else a for a in args])
+    assert r.returncode == 2 and "bogus" in r.stderr
+    assert all(n in r.stderr for n in names), r.stderr

@@ -220,3 +220,13 @@ def deep_int8(layers: int, seed: int = 0) -> bytes:
         x, s_in = y, s_out
     b.io([first], [x])
     return b.build()
+
+
+def custom_decoder(float_out: bool = True) -> bytes:
+    """int8 graph whose uint8 output feeds a custom decoder (like PosenetDecoderOp); float or uint8 out."""
+    n = Net()
+    x = n.unary("RELU", n.input("INT8", (1, 8), 0.05, -128), 0.05, -128)
+    u = n.unary("QUANTIZE", x, 0.05, 0, dtype="UINT8")
+    y = n.t("decoded", "FLOAT32", (1, 8)) if float_out else n.t("decoded", "UINT8", (1, 8), 0.05, 0)
+    n.b.op("CUSTOM", [u], [y], custom_code="PosenetDecoderOp")
+    return n.build([y])

@@ -7,7 +7,19 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from specmodels import Net, chain, conv1, conversion_metadata, fc_net, float_conv, float_island, int8_net, requantize, uint8_inside
+from specmodels import (
+    Net,
+    chain,
+    conv1,
+    conversion_metadata,
+    custom_decoder,
+    fc_net,
+    float_conv,
+    float_island,
+    int8_net,
+    requantize,
+    uint8_inside,
+)
 
 import qcheck
 from qcheck.findings import Severity
@@ -93,6 +105,7 @@ CASES: dict[str, Case] = {
     "QC407": Case(lambda: fc_net(70000), lambda: fc_net(60000)),
     "QC408": Case(lambda: _fc_without_weights(-1), lambda: _fc_without_weights(None)),
     "QC501": Case(float_island, lambda: float_island(None)),
+    "QC507": Case(custom_decoder, lambda: custom_decoder(float_out=False)),
     "QC502": Case(lambda: float_conv("FLOAT16"), lambda: float_conv("FLOAT16", dequantize=True)),
     "QC503": Case(lambda: float_conv("FLOAT16", dequantize=True, value=65504.0), lambda: float_conv("FLOAT16", dequantize=True, value=60000.0)),
     # asymmetric_quantize_inputs exists only on hybrid ops, so QC505 (hybrid-op, info) fires with QC504.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from specmodels import Net, chain, conv1, fc_net, float_conv, float_island, requantize, reshape
+from specmodels import Net, chain, conv1, custom_decoder, fc_net, float_conv, float_island, requantize, reshape
 
 import qcheck
 
@@ -48,7 +48,39 @@ CASES = {
     "mixed int8 and int16": (_int8_and_int16, "mixed", []),
     # all computation in float between a DEQUANTIZE at the input and a QUANTIZE at the output
     "float between int8 I/O": (lambda: _float_between_int8_io(), "float32", []),
+    "int8, one QUANTIZE between int8 tensors": (lambda: requantize("INT8", None, ("INT8", 0.2, 5), in_q=(0.1, 3)), "int8", []),
+    "integer (no quantization, no float tensor)": (lambda: _raw_integer(), "integer", []),
+    "int8 with an int16 softmax output": (lambda: _int16_softmax_output(), "int8", []),
+    "int8 with uint8 into a custom decoder": (lambda: custom_decoder(), "int8", ["CUSTOM"]),
+    "uint8 around custom ops only (compiled)": (lambda: _uint8_custom_only(), "uint8", []),
 }
+
+
+def _raw_integer() -> bytes:
+    """An audio-front-end-like graph: raw INT16/INT32 tensors, no quantization parameters, no float."""
+    n = Net()
+    x = n.input("INT16", (1, 8), None)
+    y = n.t("y", "INT32", (1, 8))
+    n.op("CAST", [x], [y])
+    z = n.t("z", "INT32", (1, 8))
+    n.op("ABS", [y], [z])
+    return n.build([z])
+
+
+def _int16_softmax_output() -> bytes:
+    """int8 in, int16 softmax probabilities out: what TFLite Micro's int8 softmax allows."""
+    n = Net()
+    x = n.unary("RELU", n.input("INT8", (1, 8), 0.05, -128), 0.05, -128)
+    return n.build([n.unary("SOFTMAX", x, 1 / 65536, -32768, dtype="INT16", beta=1.0)])
+
+
+def _uint8_custom_only() -> bytes:
+    """A compiled model: uint8 tensors around an accelerator's custom op are the whole scheme."""
+    n = Net()
+    x = n.input("UINT8", (1, 8), 0.05, 128)
+    y = n.t("y", "UINT8", (1, 8), 0.05, 128)
+    n.b.op("CUSTOM", [x], [y], custom_code="edgetpu-custom-op")
+    return n.build([y])
 
 
 def _float_between_int8_io() -> bytes:
@@ -78,6 +110,17 @@ def test_mixed_model_names_the_foreign_ops(registry) -> None:  # type: ignore[no
     report = qcheck.verify(_int8_and_int16(), registry=registry, expect="int8")
     ops = {f.location.opcode for f in report.findings if f.code == "QC101" and f.location.operator is not None}
     assert ops == {"QUANTIZE", "RELU"}  # the ops with int16 activations, each named
+
+
+def test_no_uint8_finding_on_a_custom_decoder_interface(registry) -> None:  # type: ignore[no-untyped-def]
+    report = qcheck.verify(custom_decoder(), registry=registry)
+    assert not [f for f in report.findings if f.code == "QC304"]
+
+
+@pytest.mark.parametrize(("build", "status"), [(_raw_integer, True), (float_conv, False), (conv1, False)])
+def test_expect_integer(build, status: bool, registry) -> None:  # type: ignore[no-untyped-def]
+    report = qcheck.verify(build(), registry=registry, expect="integer")
+    assert (not [f for f in report.findings if f.code == "QC101"]) == status
 
 
 def test_io_facts(registry) -> None:  # type: ignore[no-untyped-def]

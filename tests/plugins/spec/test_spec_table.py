@@ -37,7 +37,7 @@ def test_spec_rules_have_full_docs(registry) -> None:  # type: ignore[no-untyped
 
 
 def test_expectation_names_are_the_agreed_ones(registry) -> None:  # type: ignore[no-untyped-def]
-    agreed = {"float32", "float16", "dynamic-range", "int8", "int8-fallback", "int8-only", "int16x8", "int16x8-fallback", "int16x8-only", "uint8"}
+    agreed = {"float32", "float16", "dynamic-range", "int8", "int8-fallback", "int8-only", "int16x8", "int16x8-fallback", "int16x8-only", "uint8", "integer"}
     assert set(registry.expectations) >= agreed and agreed == set(EXPECTATIONS)
     assert all(e.scheme in SCHEMES for e in EXPECTATIONS.values())
 
