@@ -7,7 +7,7 @@ from typing import Final
 
 import numpy as np
 
-from qcheck import Context, Model, Severity, Violation, rule
+from qcheck import Context, Model, Severity, Subgraph, Tensor, Violation, rule
 from qcheck.findings import at_tensor
 from qcheck_spec.graph import SCALE_RTOL, entry_io, layers, scale_zp
 from qcheck_spec.scheme import analyse
@@ -49,7 +49,9 @@ def int16_nonzero_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
 
     ## What it checks
     Every quantized INT16 tensor (16x8 activations and the INT16 constants of ADD/MUL/...)
-    has zero point 0.
+    has zero point 0. The one exception is the INT16 output of a SOFTMAX with INT8 input (an
+    int8 model with int16 probabilities), which must be (1/65536, -32768) as TFLite Micro's
+    `softmax_common.cc` (CalculateSoftmaxParams) requires; LiteRT runs it too.
 
     ## Why it matters
     16x8 quantization is symmetric. Most int16 kernels reject a non-zero zero point at load time
@@ -68,9 +70,24 @@ def int16_nonzero_zero_point(model: Model, ctx: Context) -> Iterator[Violation]:
         if t.dtype != "INT16":
             continue
         p = scale_zp(t)
-        if p is not None and p[1].any():
+        if p is not None and _int8_softmax_output(sg, t):
+            scale, zp = float(p[0][0]), int(p[1][0])
+            if abs(scale - _SOFTMAX16[0]) > SCALE_RTOL * _SOFTMAX16[0] or zp != _SOFTMAX16[1]:
+                yield Violation(at_tensor(sg, t), f"the INT16 output of an int8 SOFTMAX has (scale {scale:.6g}, zp {zp}); "
+                                                  f"TFLite Micro requires (1/65536, -32768)")
+        elif p is not None and p[1].any():
             bad = np.flatnonzero(p[1])
             yield Violation(at_tensor(sg, t), f"INT16 zero point is {int(p[1][bad[0]])}; 16x8 quantization requires 0")
+
+
+# int8 SOFTMAX with an INT16 output: probabilities in [0, 1) over the whole int16 range.
+_SOFTMAX16 = (1 / 65536, -32768)
+
+
+def _int8_softmax_output(sg: Subgraph, t: Tensor) -> bool:
+    producer = sg.producer(t.index)
+    x = sg.tensor(producer.inputs[0]) if producer is not None and producer.opcode == "SOFTMAX" and producer.inputs else None
+    return x is not None and x.dtype == "INT8"
 
 
 @rule("QC303", "uint8-io-requantization-mismatch")

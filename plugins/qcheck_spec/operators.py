@@ -138,7 +138,10 @@ def same_scale_violation(model: Model, ctx: Context) -> Iterator[Violation]:
 
 
 def _int16_operand(model: Model, sg: Subgraph, op: Operator) -> Tensor | None:
+    state = {op.inputs[k] for k in spec(op.opcode).int16_state if k < len(op.inputs)}
     for i in (*op.inputs, *op.outputs):
+        if i in state:
+            continue  # e.g. the int8 SVDF's INT16 state: required by its integer kernel
         t = sg.tensor(i)
         if t is not None and t.dtype == "INT16" and t.quantized and not model.is_constant(t):
             return t
@@ -154,7 +157,8 @@ def missing_int16_kernel(model: Model, ctx: Context) -> Iterator[Violation]:
     ai-edge-litert 2.3.0: HARD_SWISH, LOG_SOFTMAX, L2_NORMALIZATION, RELU_N1_TO_1, SPACE_TO_DEPTH,
     DEPTH_TO_SPACE, SQUARED_DIFFERENCE; SVDF per `operator_property.cc`). Ops the quantizer marks
     `quantizable_int16=false` but whose kernel does run int16 (PRELU, the comparisons) are not
-    flagged.
+    flagged, nor are operands that are INT16 by design: the int8 SVDF's state (input 4), which
+    its integer kernel requires to be INT16 (LiteRT `svdf.cc`).
 
     ## Why it matters
     The interpreter rejects the model at load time ("Only float32, uint8 and int8 are

@@ -69,6 +69,7 @@ class OpSpec(NamedTuple):
     int16: bool | None = None  # False: no int16 kernel (rejected at load); None: not stated
     hybrid: tuple[int, ...] = ()  # constant inputs that make the op hybrid when int8 with float activations
     mixed_types: bool = False  # quantized operands may legitimately differ in dtype
+    int16_state: tuple[int, ...] = ()  # inputs that are INT16 by design in the integer kernel (recurrent state)
     versions: Mapping[str, int] = MappingProxyType({})  # "INT8"/"HYBRID" -> lowest version (hint)
     source: str = ""
 
@@ -97,7 +98,8 @@ OPS: Final[Mapping[str, OpSpec]] = MappingProxyType({
     "EMBEDDING_LOOKUP": OpSpec(weights=Weights(1, 0, 0, (), hybrid_only=True), mixed_types=True,
                                source="TD dim 0; K embedding_lookup.cc (hybrid: zero point 0, per-axis on rows)"),
     "BATCH_MATMUL": OpSpec(int16=True, hybrid=(1,), mixed_types=True, source="OP quantize_input_as_activations; K batch_matmul.cc"),
-    "SVDF": OpSpec(hybrid=(1, 2), mixed_types=True, int16=False, source="OP quantizable_int16=false; int16 state"),
+    "SVDF": OpSpec(hybrid=(1, 2), mixed_types=True, int16=False, int16_state=(4,),
+                   source="OP quantizable_int16=false; K svdf.cc (int8 SVDF: INT16 weights_time and state, input 4)"),
     "LSTM": OpSpec(hybrid=(*tuple(range(1, 12)), 16), mixed_types=True, source="OP LSTM case; int16 cell state"),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(hybrid=(*tuple(range(1, 12)), 16), mixed_types=True, source="OP LSTM case"),
     "BIDIRECTIONAL_SEQUENCE_LSTM": OpSpec(hybrid=tuple(range(1, 12)), mixed_types=True, source="IsHybridEvaluationOp"),

@@ -1,4 +1,4 @@
-"""QC201-QC205: weight operands (those of the LiteRT quantization spec, `operator_property.cc` and `tfl_ops.td`
+"""QC201-QC205, QC212: weight operands (those of the LiteRT quantization spec, `operator_property.cc` and `tfl_ops.td`
 only; other constants may be asymmetric)."""
 
 from __future__ import annotations
@@ -82,33 +82,39 @@ def asymmetric_weights(model: Model, ctx: Context) -> Iterator[Violation]:
                         fix="quantize the weights symmetrically", details={"channels": bad[:64].tolist()})
 
 
-@rule("QC202", "weight-outside-narrow-range")
+@rule("QC202", "weight-outside-narrow-range", severity=Severity.WARNING)
 def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violation]:
-    """A constant weight holds the most negative value (-128 for int8), outside the narrow range.
+    """A weight of an int8 x int8 layer holds the most negative value (-128), outside the narrow range.
 
     ## What it checks
-    The data of the weight operands listed in QC201: int8 values must lie in [-127, 127], int4 in
-    [-7, 7], int2 in [-1, 1]. Each buffer is scanned once per run (shared with QC204).
+    The data of the weight operands listed in QC201, in layers with INT8 (or UINT8) activations:
+    int8 values must lie in [-127, 127], int4 in [-7, 7], int2 in [-1, 1]. Layers with INT16
+    activations (16x8) are not checked: their kernels multiply int16 by int8 and accumulate in
+    int64, so -128 is exact there. Each buffer is scanned once per run (shared with QC204).
 
     ## Why it matters
-    Kernels rely on |w| <= 127 to bound each product (the reference conv kernel puts every
-    product within [-32512, 32512], so 2^16 accumulations fit in int32) and on symmetric
-    ranges for fast paths; -128 overflows those bounds and breaks bit-exactness across runtimes.
+    The spec restricts int8 weights to [-127, 127] so that optimized kernels may add two int8
+    products in an int16 register: ruy's ARM NEON kernels without dot-product instructions
+    (`ruy/kernel_arm64.cc`, SMULL + SMLAL) do, and -128 * -128 + -128 * -128 = 32768 overflows
+    int16 (`ruy/validate.h`). LiteRT's reference and x86 kernels and TFLite Micro compute it
+    exactly, so most runtimes give the right result: a narrow but real risk, not an error.
 
     ## How to fix
     Clamp weights to [-127, 127] when quantizing (QAT: `narrow_range=True`).
 
     ## References
-    - LiteRT quantization spec (weights "restricted to [-127, 127]");
-      `tflite/kernels/internal/reference/integer_ops/conv.h`; alibaba/TinyNeuralNetwork#60;
-      tensorflow/tensorflow#20739, #56587
+    - LiteRT quantization spec (weights "restricted to [-127, 127]"); google/ruy `ruy/kernel_arm64.cc`,
+      `ruy/validate.h`; alibaba/TinyNeuralNetwork#60; tensorflow/tensorflow#20739, #56587
     """
     for lay, w, axis, rng in _scanned(model, lambda w, st: st.min < -NARROW[w.dtype] or st.max > NARROW[w.dtype]):
+        if lay.x is not None and lay.x.dtype == "INT16":
+            continue  # 16x8: int64 accumulation, -128 is exact
         lo = NARROW[w.dtype]
         bad = np.flatnonzero((rng[0] < -lo) | (rng[1] > lo))
         if bad.size:
             where = f"channel(s) {_channels(bad)} of {rng[0].size}" if axis is not None else "the tensor"
-            yield Violation(at_tensor(lay.sg, w, lay.op), f"{w.dtype} weight values reach {int(rng[0].min())} in {where}; the spec range is [-{lo}, {lo}]",
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"{w.dtype} weight values reach {int(rng[0].min())} in {where}; the spec range is [-{lo}, {lo}]"
+                            " (ARM NEON kernels without dot-product instructions can overflow an int16 sum of two products)",
                             fix="requantize with a narrow (symmetric) range", details={"channels": bad[:64].tolist()})
 
 
@@ -145,33 +151,83 @@ def wrong_weight_quantized_dimension(model: Model, ctx: Context) -> Iterator[Vio
                             f"{len(q.scale)} weight scales along quantized_dimension {q.quantized_dimension} of shape {list(w.shape)}; {lay.op.opcode} needs {want}")
 
 
+def _dead_channels(model: Model) -> Iterator[tuple[Layer, Tensor, int | None, np.ndarray, np.ndarray]]:
+    """Weights with all-zero channels: (layer, weights, axis, dead channels, which of them are harmful)."""
+    # a channel can be all zero only if the buffer holds at least one channel's worth of zeros
+    for lay, w, axis, rng in _scanned(model, lambda w, st: st.zeros is None or st.zeros >= _per_channel(w, _axis_of(w))):
+        dead = np.flatnonzero((rng[0] == 0) & (rng[1] == 0))
+        if not dead.size:
+            continue
+        scale = w.quantization.scale if w.quantization is not None else np.zeros(0, np.float32)
+        s = scale[dead] if scale.size > 1 else np.full(dead.size, scale[0] if scale.size else 0.0, np.float32)
+        harmful = (s == 0) | (np.abs(s) < np.finfo(np.float32).tiny)
+        bias = model.array(lay.b) if lay.b is not None else None
+        if bias is not None and bias.dtype.kind == "i" and bias.size == rng[0].size:
+            limit = np.iinfo(bias.dtype).max
+            harmful |= np.abs(bias[dead].astype(np.float64)) >= limit
+        yield lay, w, axis, dead, harmful
+
+
+def _dead_where(dead: np.ndarray, total: int, axis: int | None) -> str:
+    return f"channel(s) {_channels(dead)} ({dead.size} of {total})" if axis is not None else "every value"
+
+
 @rule("QC204", "degenerate-weight-channel", severity=Severity.WARNING)
 def degenerate_weight_channel(model: Model, ctx: Context) -> Iterator[Violation]:
-    """An output channel's weights are all zero.
+    """An all-zero weight channel has a zero or subnormal scale, or a saturated bias.
 
     ## What it checks
-    For the weight operands of QC201 (constant data), each output channel along the quantized
-    dimension (the whole tensor for per-tensor weights) must hold a non-zero value. Zero or
-    invalid scales themselves are QC023's business.
+    For the weight operands of QC201 (constant data), output channels (along the quantized
+    dimension; the whole tensor for per-tensor weights) whose weights are all zero AND whose
+    weight scale is 0 or subnormal, or whose bias sits at the int32/int64 limit. Dead channels
+    without these are QC212 (information).
 
     ## Why it matters
-    A dead channel outputs only its bias; after quantization it often also has a meaningless
-    scale (the quantizer's min == max == 0 case), which breaks the bias scale and the
-    requantization multiplier of that channel. It usually means pruning or a training
-    problem worth knowing about.
+    The quantizer's min == max == 0 case gives such channels a meaningless scale: the bias scale
+    (input x weight scale) and the requantization multiplier of the channel become 0 or
+    denormal, and a bias quantized with it saturates, so the channel outputs garbage instead
+    of its bias.
+
+    ## How to fix
+    Remove the channel (prune the layer), or give dead channels a normal scale when quantizing.
+
+    ## References
+    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0),
+      `tflite/kernels/kernel_util.cc` (GetQuantizedConvolutionMultipler); XiaoMi/mace#293
+    """
+    for lay, w, axis, dead, harmful in _dead_channels(model):
+        if harmful.any():
+            bad = dead[harmful]
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"weights are all zero in {_dead_where(bad, _count_channels(w, axis), axis)} and their "
+                                                          "scale is 0 or subnormal, or their bias is saturated", details={"channels": bad[:64].tolist()})
+
+
+@rule("QC212", "dead-weight-channel", severity=Severity.INFO)
+def dead_weight_channel(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An output channel's weights are all zero (with a usable scale and bias): a dead channel.
+
+    ## What it checks
+    All-zero output channels of the weight operands of QC201 whose scale is normal and whose
+    bias is representable: the channel outputs only its bias, exactly.
+
+    ## Why it matters
+    Nothing computes wrong; it usually means pruning, or a training problem worth knowing about.
 
     ## How to fix
     Remove the channel (prune the layer) or check the training; no change is needed if it is intended.
 
     ## References
-    - LiteRT `tflite/tools/optimize/quantization_utils.cc` (zero scales from min == max == 0); XiaoMi/mace#293
+    - LiteRT quantization spec (per-channel weights); XiaoMi/mace#293
     """
-    # a channel can be all zero only if the buffer holds at least one channel's worth of zeros
-    for lay, w, axis, rng in _scanned(model, lambda w, st: st.zeros is None or st.zeros >= _per_channel(w, _axis_of(w))):
-        dead = np.flatnonzero((rng[0] == 0) & (rng[1] == 0))
-        if dead.size:
-            where = f"channel(s) {_channels(dead)} ({dead.size} of {rng[0].size})" if axis is not None else "every value"
-            yield Violation(at_tensor(lay.sg, w, lay.op), f"weights are all zero in {where}", details={"channels": dead[:64].tolist()})
+    for lay, w, axis, dead, harmful in _dead_channels(model):
+        if not harmful.all():
+            ok = dead[~harmful]
+            yield Violation(at_tensor(lay.sg, w, lay.op), f"weights are all zero in {_dead_where(ok, _count_channels(w, axis), axis)}",
+                            details={"channels": ok[:64].tolist()})
+
+
+def _count_channels(w: Tensor, axis: int | None) -> int:
+    return w.shape[axis] if axis is not None else 1
 
 
 _EXPECTED_WEIGHTS = {"INT8": ("INT8", "INT4", "INT2"), "INT16": ("INT8", "INT4", "INT2"), "UINT8": ("UINT8",)}

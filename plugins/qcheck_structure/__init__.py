@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from qcheck import Rule, hookimpl
 from qcheck.rules import collect
-from qcheck_structure import container, quantparams
+from qcheck_structure import container, opcodes, quantparams
 
 
 @hookimpl
 def qcheck_register_rules(register: Callable[[Rule], None]) -> None:
-    for module in (container, quantparams):
+    for module in (container, opcodes, quantparams):
         for r in collect(module):
             register(r)

@@ -1,12 +1,12 @@
-"""Container rules: the FlatBuffer's own consistency (version, buffers, indices, operator codes)."""
+"""Container rules: the FlatBuffer's own consistency (version, buffers, indices)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from qcheck import Context, Location, Model, Severity, Violation, rule
+from qcheck import Context, Location, Model, Violation, rule
 from qcheck.findings import at_op, at_tensor
-from qcheck.tflite.schema import BUILTIN_OPERATORS, ELEMENT_BITS, PLACEHOLDER_FOR_GREATER_OP_CODES, SCHEMA_VERSION
+from qcheck.tflite.schema import ELEMENT_BITS, SCHEMA_VERSION
 
 
 @rule("QC001", "unsupported-schema-version")
@@ -171,39 +171,6 @@ def variable_tensor_with_data(model: Model, ctx: Context) -> Iterator[Violation]
             yield Violation(at_tensor(sg, t), f"variable tensor has data in buffer {t.buffer}")
 
 
-@rule("QC008", "inconsistent-operator-code")
-def inconsistent_operator_code(model: Model, ctx: Context) -> Iterator[Violation]:
-    """An OperatorCode's two builtin-code fields disagree, or a custom op has no name.
-
-    ## What it checks
-    Writers set `deprecated_builtin_code = builtin_code` below 127 and 127
-    (PLACEHOLDER_FOR_GREATER_OP_CODES) above. A placeholder with a small `builtin_code`, two
-    different small codes, or a CUSTOM op without `custom_code` are inconsistent.
-
-    ## Why it matters
-    Readers that use only one of the fields run a different operator than readers that use
-    both; old runtimes fail with "Op builtin_code out of range: 127".
-
-    ## How to fix
-    Re-export with a current converter or fix the tool that wrote the operator codes.
-
-    ## References
-    - LiteRT `tflite/converter/schema/schema_utils.cc` (GetBuiltinCode),
-      `schema_conversion_utils.cc`; tensorflow/tensorflow#46663
-    """
-    for oc in model.operator_codes:
-        where = Location(opcode=oc.name)
-        dep, new = oc.deprecated_builtin_code, oc.builtin_code
-        if dep == PLACEHOLDER_FOR_GREATER_OP_CODES and new < PLACEHOLDER_FOR_GREATER_OP_CODES:
-            yield Violation(where, f"operator code {oc.index}: deprecated_builtin_code is the placeholder 127 but builtin_code is {new}")
-        elif 0 < new < PLACEHOLDER_FOR_GREATER_OP_CODES and dep != new:
-            yield Violation(where, f"operator code {oc.index}: deprecated_builtin_code {dep} differs from builtin_code {new}")
-        elif new > PLACEHOLDER_FOR_GREATER_OP_CODES and dep != PLACEHOLDER_FOR_GREATER_OP_CODES:
-            yield Violation(where, f"operator code {oc.index}: builtin_code {new} needs deprecated_builtin_code 127, found {dep}")
-        if oc.name == "CUSTOM" and not oc.custom_code:
-            yield Violation(where, f"operator code {oc.index} is CUSTOM without a custom_code")
-
-
 @rule("QC009", "index-out-of-range")
 def index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]:
     """An operator, subgraph or signature refers to a tensor, operator code or subgraph that does not exist.
@@ -255,31 +222,3 @@ def _out_of_range(kind: str, bad: list[int], n: int) -> str:
         return f"{kind} tensor index {bad[0]} is out of range ({n} tensors)"
     shown = ", ".join(str(i) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
     return f"{len(bad)} {kind} tensor indices are out of range ({n} tensors): {shown}"
-
-
-@rule("QC010", "unknown-operator", severity=Severity.INFO)
-def unknown_operator(model: Model, ctx: Context) -> Iterator[Violation]:
-    """An operator is custom or newer than qcheck's schema, so no op-specific rule checks it.
-
-    ## What it checks
-    Operator codes that are CUSTOM, or whose builtin code lies beyond the schema qcheck knows
-    (BuiltinOperator 0..{last}).
-
-    ## Why it matters
-    qcheck cannot vouch for the quantization of these ops; the target runtime must provide them
-    (a custom op needs its kernel registered).
-
-    ## How to fix
-    Nothing to fix in the model; check that the deployment runtime provides these ops.
-
-    ## References
-    - `schema.fbs` BuiltinOperator
-    """
-    for oc in model.operator_codes:
-        if oc.name == "CUSTOM":
-            yield Violation(Location(opcode=oc.custom_code or "CUSTOM"), f"custom operator {oc.custom_code!r} (operator code {oc.index}) is not checked by qcheck")
-        elif oc.code >= len(BUILTIN_OPERATORS) or oc.code < 0:
-            yield Violation(Location(opcode=oc.name), f"builtin code {oc.code} is newer than qcheck's schema; its ops are not checked")
-
-
-unknown_operator.check.__doc__ = (unknown_operator.check.__doc__ or "").replace("{last}", str(len(BUILTIN_OPERATORS) - 1))

@@ -39,7 +39,7 @@ def test_rules_rule_and_plugins() -> None:
     assert unknown.returncode == 2 and "unknown rule 'QC999'" in unknown.stderr
     plugins = run_cli("plugins")
     assert plugins.returncode == 0
-    assert re.search(r"^qcheck_structure\s+\[built-in\]\s+17 rules$", plugins.stdout, re.MULTILINE)
+    assert re.search(r"^qcheck_structure\s+\[built-in\]\s+18 rules$", plugins.stdout, re.MULTILINE)
     assert re.search(r"^qcheck_report\s+\[built-in\]\s+2 reporters$", plugins.stdout, re.MULTILINE)
 
 

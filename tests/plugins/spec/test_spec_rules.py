@@ -82,7 +82,9 @@ CASES: dict[str, Case] = {
     "QC201": Case(lambda: int8_net(wzp=[0, 0, 3, 0]), int8_net),
     "QC202": Case(lambda: int8_net(w=_w(c2=-128)), lambda: int8_net(w=_w(c2=-127))),
     "QC203": Case(lambda: int8_net(axis=3, ws=[0.004, 0.005, 0.006]), lambda: int8_net(ws=[0.004, 0.005, 0.006, 0.007])),
-    "QC204": Case(lambda: int8_net(w=_dead()), int8_net),
+    # a dead channel whose scale is 0 (QC023, structural, also reports the scale itself)
+    "QC204": Case(lambda: int8_net(w=_dead(), ws=[0.004, 0.005, 0.0, 0.007]), int8_net),
+    "QC212": Case(lambda: int8_net(w=_dead()), int8_net),
     "QC205": Case(lambda: int8_net(wdtype="INT16"), int8_net),
     "QC206": Case(_int16_dw("INT32"), _int16_dw("INT64")),
     "QC207": Case(lambda: int8_net(bias_zp=[0, 0, 5, 0]), int8_net),

@@ -92,6 +92,8 @@ BAD: list[tuple[str, Make, str, str]] = [
     ("placeholder-small-code", with_raw_opcode((127, 3)), "QC008", "placeholder 127 but builtin_code is 3"),
     ("two-small-codes", with_raw_opcode((5, 3)), "QC008", "deprecated_builtin_code 5 differs from builtin_code 3"),
     ("big-code-no-placeholder", with_raw_opcode((100, 150)), "QC008", "needs deprecated_builtin_code 127"),
+    ("byte-field-left-0", with_raw_opcode((0, 19)), "QC011", "deprecated_builtin_code is 0 (ADD) while builtin_code is 19"),
+    ("byte-field-left-0-big-code", with_raw_opcode((0, 150)), "QC011", "LiteRT and TFLite Micro use the larger"),
     ("op-input-99", edit(lambda b: b.op("RELU", [99], [3])), "QC009", "input tensor index 99"),
     ("op-output-minus-1", edit(lambda b: b.op("RELU", [0], [-1])), "QC009", "output tensor index -1"),
     ("intermediate-42", edit(lambda b: b.op("RELU", [0], [3], intermediates=[42])), "QC009", "intermediate tensor index 42"),
