@@ -1,4 +1,4 @@
-"""Run .tflite models through ai-edge-litert in a child process with a time limit: a bad model can crash it."""
+"""Run .tflite models through LiteRT or TFLite Micro in a child process with a time limit: a bad model can crash it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ job = json.loads(sys.stdin.readline())
 if job["memory"]:
     resource.setrlimit(resource.RLIMIT_AS, (job["memory"], job["memory"]))
 try:
-    from ai_edge_litert.interpreter import Interpreter
+    if job["runtime"] == "tflm":
+        from tflite_micro.python.tflite_micro import runtime as tflm
+    else:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 except ImportError as e:
     print(json.dumps({"event": "unavailable", "message": str(e)}), flush=True)
     sys.exit(0)
@@ -31,11 +34,30 @@ except ImportError as e:
 def say(**kw):
     print(json.dumps(kw), flush=True)
 
+def micro(i, path):
+    # TFLite Micro: the reasons go to native stderr, which the parent splits at these markers.
+    it = tflm.Interpreter.from_file(path, arena_size=job["arena"])
+    if job["invoke"]:
+        for k in range(job["inputs_of"][i]):
+            d = it.get_input_details(k)
+            it.set_input(np.zeros(d["shape"], d["dtype"]), k)
+        it.invoke()
+        arrays = [it.get_output(k) for k in range(job["outputs_of"][i])]
+        np.savez(job["outputs"] + f"{i}.npz", *arrays)
+    say(event="ok", i=i, names=[])
+
 for i, path in enumerate(job["models"]):
     say(event="begin", i=i)  # a crash from here on is blamed on model i
+    sys.stderr.write(f"@@qcheck-model {i}\n")
+    sys.stderr.flush()
     signal.alarm(max(1, int(job["timeout"] + 0.999)))
     try:
-        it = Interpreter(model_path=path, num_threads=1)
+        if job["runtime"] == "tflm":
+            micro(i, path)
+            signal.alarm(0)
+            continue
+        resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if job["runtime"] == "litert-builtin" else OpResolverType.AUTO
+        it = Interpreter(model_path=path, num_threads=1, experimental_op_resolver_type=resolver)
         feeds = None
         if job["inputs"]:
             with np.load(job["inputs"], allow_pickle=False) as f:
@@ -67,7 +89,8 @@ class RunResult:
     """What the interpreter made of one model.
 
     status: "ok"; "error" (the interpreter refused the model, `message` says why); "crash" (the child
-    died, e.g. on SIGSEGV); "timeout"; "unavailable" (ai-edge-litert is not installed).
+    died, e.g. on SIGSEGV); "timeout"; "unavailable" (the runtime is not installed). `stderr` holds
+    what the runtime printed natively while on this model (TFLite Micro's reasons are only there).
     """
 
     status: str
@@ -82,19 +105,24 @@ class RunResult:
         return self.status == "ok"
 
 
+RUNTIMES = ("litert", "litert-builtin", "tflm")  # LiteRT with its default delegate (XNNPACK), its builtin kernels only, TFLite Micro
+
+
 def run_interpreter(path: str | os.PathLike[str], timeout: float = 60.0, *, inputs: Sequence[np.ndarray] | None = None,
-                    invoke: bool = True, memory_limit: int | None = None) -> RunResult:
+                    invoke: bool = True, memory_limit: int | None = None, runtime: str = "litert") -> RunResult:
     """Load (and unless `invoke` is False, run) one model in a child process.
 
-    `inputs` feed the model's inputs in order (shapes are resized to them); by default each input
-    gets zeros of its declared shape. Outputs come back raw (quantized types stay quantized).
+    `inputs` feed the model's inputs in order (shapes are resized to them; LiteRT only); by default
+    each input gets zeros of its declared shape. Outputs come back raw (quantized types stay quantized).
     """
-    return run_interpreters([path], timeout, inputs=inputs, invoke=invoke, memory_limit=memory_limit)[0]
+    return run_interpreters([path], timeout, inputs=inputs, invoke=invoke, memory_limit=memory_limit, runtime=runtime)[0]
 
 
 def run_interpreters(paths: Sequence[str | os.PathLike[str]], timeout: float = 60.0, *, inputs: Sequence[np.ndarray] | None = None,
-                     invoke: bool = True, memory_limit: int | None = None) -> list[RunResult]:
+                     invoke: bool = True, memory_limit: int | None = None, runtime: str = "litert") -> list[RunResult]:
     """`run_interpreter` for many models in one child process, restarted after each crash or timeout."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r} (choose from: {', '.join(RUNTIMES)})")
     results: dict[int, RunResult] = {}
     with tempfile.TemporaryDirectory(prefix="qcheck-litert-") as tmp:
         feeds = ""
@@ -102,10 +130,12 @@ def run_interpreters(paths: Sequence[str | os.PathLike[str]], timeout: float = 6
             feeds = str(Path(tmp) / "inputs.npz")
             np.savez(feeds, *inputs)
         models = [str(Path(p).resolve()) for p in paths]
+        io_counts = _io_counts(models) if runtime == "tflm" else ([], [])
         start = 0
         while start < len(models):
-            job = {"models": models[start:], "timeout": timeout, "inputs": feeds, "invoke": invoke,
-                   "outputs": str(Path(tmp) / "out"), "memory": memory_limit}
+            job = {"models": models[start:], "timeout": timeout, "inputs": feeds, "invoke": invoke, "runtime": runtime,
+                   "outputs": str(Path(tmp) / "out"), "memory": memory_limit, "arena": 64 << 20,
+                   "inputs_of": io_counts[0][start:], "outputs_of": io_counts[1][start:]}
             results.update(_batch(job, start, timeout, Path(tmp)))
             failed = [i for i, r in results.items() if i >= start and r.status in ("crash", "timeout")]
             if results.get(start) is not None and results[start].status == "unavailable":
@@ -125,6 +155,7 @@ def _batch(job: dict[str, object], start: int, timeout: float, tmp: Path) -> dic
         stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout or ""
         stderr, code = "", None
     out: dict[int, RunResult] = {}
+    native = _split_stderr(stderr, start)
     current = None
     for line in stdout.splitlines():
         try:
@@ -137,16 +168,43 @@ def _batch(job: dict[str, object], start: int, timeout: float, tmp: Path) -> dic
         if event["event"] == "begin":
             current = i
         elif event["event"] == "ok":
-            out[i] = RunResult("ok", "", _outputs(tmp / f"out{event['i']}.npz") if job["invoke"] else (), tuple(event["names"]), code, stderr)
+            out[i] = RunResult("ok", "", _outputs(tmp / f"out{event['i']}.npz") if job["invoke"] else (), tuple(event["names"]), code, native.get(i, ""))
             current = None
         else:
-            out[i] = RunResult("error", event["message"], (), (), code, stderr)
+            out[i] = RunResult("error", event["message"], (), (), code, native.get(i, ""))
             current = None
     if current is not None:
         timed_out = code is None or code == -signal.SIGALRM
         message = f"no answer within {timeout} s" if timed_out else f"the interpreter process died ({_describe(code)})"
-        out[current] = RunResult("timeout" if timed_out else "crash", message, (), (), code, stderr[-4000:])
+        out[current] = RunResult("timeout" if timed_out else "crash", message, (), (), code, native.get(current, stderr)[-4000:])
     return out
+
+
+def _split_stderr(stderr: str, start: int) -> dict[int, str]:
+    """The child's stderr cut at its per-model markers: what the runtime printed natively for each model."""
+    out: dict[int, str] = {}
+    for chunk in stderr.split("@@qcheck-model ")[1:]:
+        head, _, text = chunk.partition("\n")
+        if head.isdigit():
+            out[start + int(head)] = text
+    return out
+
+
+def _io_counts(models: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Inputs and outputs of each model's first subgraph (TFLite Micro's Python API cannot tell)."""
+    from qcheck.errors import ModelError
+    from qcheck.tflite.reader import load
+
+    ins, outs = [], []
+    for path in models:
+        try:
+            main = load(path).subgraphs[0]
+            ins.append(len(main.inputs))
+            outs.append(len(main.outputs))
+        except (ModelError, IndexError):
+            ins.append(0)
+            outs.append(0)
+    return ins, outs
 
 
 def _outputs(path: Path) -> tuple[np.ndarray, ...]:

@@ -222,3 +222,38 @@ def _out_of_range(kind: str, bad: list[int], n: int) -> str:
         return f"{kind} tensor index {bad[0]} is out of range ({n} tensors)"
     shown = ", ".join(str(i) for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
     return f"{len(bad)} {kind} tensor indices are out of range ({n} tensors): {shown}"
+
+
+@rule("QC013", "tensor-never-written")
+def tensor_never_written(model: Model, ctx: Context) -> Iterator[Violation]:
+    """An operator reads a tensor that nothing provides: not a constant, not a model input, not written.
+
+    ## What it checks
+    Every tensor a builtin operator reads is a subgraph input, a variable, an empty tensor (no
+    elements), a tensor with a buffer of its own (its data is the buffer rules' business), or the
+    output of an operator of the same subgraph.
+    (Custom ops are not checked: Vela's `ethos-u` op reads scratch tensors that the runtime fills.)
+
+    ## Why it matters
+    LiteRT refuses the model before running it ("Input tensor N lacks data", measured with
+    ai-edge-litert 2.3.0): the value would be whatever the arena held.
+
+    ## How to fix
+    Give the tensor its data, make it a model input, or connect the operator that should write it.
+
+    ## References
+    - LiteRT `tflite/core/subgraph.cc` (Invoke: "Input tensor %d lacks data")
+    """
+    for sg in model.subgraphs:
+        written = set(sg.inputs) | set(sg.producers)
+        for op in sg.operators:
+            if op.is_custom:
+                continue  # custom ops may read arena scratch tensors that nothing writes (Vela's ethos-u op does)
+            for i in op.inputs:
+                t = sg.tensor(i)
+                # (a tensor that claims a buffer is the buffer rules' business when its data is missing)
+                if t is None or i in written or t.is_variable or t.buffer != 0 or t.num_elements == 0:
+                    continue
+                written.add(i)  # once per tensor
+                yield Violation(at_tensor(sg, t, op), f"{op.opcode} reads tensor {i} '{t.name}', which no operator writes and which is neither a "
+                                                      "constant nor a model input: LiteRT refuses to run a model that reads such a tensor")

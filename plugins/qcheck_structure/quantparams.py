@@ -118,6 +118,14 @@ def per_axis_count_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
             yield Violation(at_tensor(sg, t), f"{len(q.scale)} scales for dimension {q.quantized_dimension} of size {t.shape[q.quantized_dimension]} (shape {list(t.shape)})")
 
 
+_NOT_NUMERIC = frozenset({"STRING", "BOOL", "RESOURCE", "VARIANT"})
+
+
+def _all_zero_constant(model: Model, t: Tensor) -> bool:
+    values = model.array(t)
+    return values is not None and values.size > 0 and not values.any()
+
+
 @rule("QC023", "invalid-scale")
 def invalid_scale(model: Model, ctx: Context) -> Iterator[Violation]:
     """A scale is zero, negative, NaN or infinite.
@@ -138,10 +146,15 @@ def invalid_scale(model: Model, ctx: Context) -> Iterator[Violation]:
     - LiteRT `tflite/tools/optimize/quantization_utils.cc`; google-coral/edgetpu#453;
       tensorflow/tflite-micro#3039
     """
+    # (Not flagged: a zero scale on a constant whose values are all 0, such as an LSTM's initial
+    # state, which dequantizes to 0 at any scale and which LiteRT and TFLite Micro both run; and
+    # parameters on STRING, BOOL, RESOURCE or VARIANT tensors, which nothing scales.)
     items = _affine(model)
     for i in _suspects(items, lambda q: q.scale, lambda s: ~(np.isfinite(s) & (s > 0))):
         sg, t, q = items[i]
         bad = ~(np.isfinite(q.scale) & (q.scale > 0))
+        if t.dtype in _NOT_NUMERIC or (not (q.scale < 0).any() and np.isfinite(q.scale).all() and _all_zero_constant(model, t)):
+            continue  # nothing is ever scaled: no numbers, or a constant of zeros (0 at any scale)
         if bad.any():
             idx = np.flatnonzero(bad)
             yield Violation(at_tensor(sg, t), f"scale[{idx[0]}] is {q.scale[idx[0]].item()!r} ({idx.size} of {q.scale.size} scales are not finite and > 0)",

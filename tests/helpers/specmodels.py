@@ -230,3 +230,19 @@ def custom_decoder(float_out: bool = True) -> bytes:
     y = n.t("decoded", "FLOAT32", (1, 8)) if float_out else n.t("decoded", "UINT8", (1, 8), 0.05, 0)
     n.b.op("CUSTOM", [u], [y], custom_code="PosenetDecoderOp")
     return n.build([y])
+
+
+def svdf(state_dtype: str = "INT16", time_dtype: str = "INT16", state_len: int = 42) -> bytes:
+    """int8 SVDF (rank 1, 6 filters, memory 7) as both runtimes accept it; arguments break one operand."""
+    b = ModelBuilder()
+    rng = np.random.default_rng(0)
+    x = b.tensor("input", "INT8", [1, 4], scale=0.05, zero_point=0)
+    wf = b.tensor("weights_feature", "INT8", [6, 4], data=rng.integers(-127, 128, (6, 4)).astype(np.int8), scale=0.01, zero_point=0)
+    wt = b.tensor("weights_time", time_dtype, [6, 7], data=rng.integers(-100, 100, (6, 7)).astype(NP[time_dtype]), scale=0.001, zero_point=0)
+    # TFLite Micro checks bias scale == state scale x weights_time scale
+    bias = b.tensor("bias", "INT32", [6], data=np.zeros(6, np.int32), scale=0.002 * 0.001, zero_point=0)
+    state = b.tensor("state", state_dtype, [1, state_len], scale=0.002, zero_point=0, is_variable=True)
+    y = b.tensor("output", "INT8", [1, 6], scale=0.05, zero_point=0)
+    b.op("SVDF", [x, wf, wt, bias, state], [y], options={"rank": 1, "fused_activation_function": "RELU"})
+    b.io([x], [y])
+    return b.build()

@@ -18,6 +18,7 @@ from specmodels import (
     float_island,
     int8_net,
     requantize,
+    svdf,
     uint8_inside,
 )
 
@@ -105,6 +106,7 @@ CASES: dict[str, Case] = {
     "QC405": Case(lambda: conv1(out=(1e6, 0), act="NONE"), lambda: conv1(out=(1.0, 0), act="NONE")),
     "QC406": Case(lambda: conv1(out=(1e-9, -128), act="RELU6"), lambda: conv1(out=(1e-9, -128), act="NONE")),
     "QC407": Case(lambda: fc_net(70000), lambda: fc_net(60000)),
+    "QC409": Case(lambda: svdf(state_len=9), svdf),
     "QC408": Case(lambda: _fc_without_weights(-1), lambda: _fc_without_weights(None)),
     "QC501": Case(float_island, lambda: float_island(None)),
     "QC507": Case(custom_decoder, lambda: custom_decoder(float_out=False)),

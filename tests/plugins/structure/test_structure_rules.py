@@ -42,11 +42,12 @@ def truncated_external() -> bytes:
 
 def with_raw_opcode(raw: tuple[int, int] | None = None, custom: str | None = None) -> Make:
     def fn(b: ModelBuilder) -> None:
-        t = b.tensor("extra", "FLOAT32", [1])
+        t = b.tensor("extra", "FLOAT32", [1], data=bytes(4))
+        y = b.tensor("extra_out", "FLOAT32", [1])
         if custom is not None or raw is None:
-            b.op("CUSTOM", [t], [t], custom_code=custom)
+            b.op("CUSTOM", [t], [y], custom_code=custom)
         else:
-            b.op("ADD", [t], [t], opcode_index=b.opcode("ADD", raw_codes=raw))
+            b.op("ADD", [t, t], [y], opcode_index=b.opcode("ADD", raw_codes=raw))
     return edit(fn)
 
 
@@ -112,6 +113,8 @@ BAD: list[tuple[str, Make, str, str]] = [
     ("scale-zero", one_tensor("INT8", [2], scale=0.0), "QC023", "scale[0] is 0.0"),
     ("scale-negative", one_tensor("INT8", [2, 2], scale=[0.1, -0.5], quantized_dimension=0), "QC023", "scale[1] is -0.5"),
     ("scale-nan", one_tensor("INT8", [2], scale=float("nan")), "QC023", "nan"),
+    ("never-written", edit(lambda b: b.op("RELU", [b.tensor("orphan", "FLOAT32", [1])], [b.tensor("o", "FLOAT32", [1])])), "QC013", "no operator writes"),
+    ("scale-zero-on-a-nonzero-constant", one_tensor("INT8", [2], data=bytes([0, 5]), scale=0.0), "QC023", "scale[0] is 0.0"),
     ("scale-inf", one_tensor("INT8", [2], scale=float("inf")), "QC023", "inf"),
     ("int8-zp-200", one_tensor("INT8", [2], scale=0.1, zero_point=200), "QC024", "INT8 zero point 200"),
     ("uint8-zp-minus-1", one_tensor("UINT8", [2], scale=0.1, zero_point=-1), "QC024", "UINT8 zero point -1"),
@@ -131,6 +134,9 @@ NEAR_MISS: list[tuple[str, Make]] = [
     ("clean-fc-external", lambda: int8_fc().build(external=True)),
     ("int4-packed-exact", one_tensor("INT4", [5], data=bytes(3))),
     ("int2-packed-exact", one_tensor("INT2", [5], data=bytes(2))),
+    # a zero scale on a constant of zeros (an LSTM's initial state: 0 at any scale), and on STRING
+    ("scale-zero-on-zeros", one_tensor("INT8", [4], data=bytes(4), scale=0.0)),
+    ("scale-zero-on-string", one_tensor("STRING", [1], scale=0.0)),
     ("uint4-zp-15", one_tensor("UINT4", [2], scale=0.1, zero_point=15)),
     ("int8-zp-bounds", one_tensor("INT8", [2, 1], scale=[0.1, 0.1], zero_point=[-128, 127], quantized_dimension=0)),
     ("uint8-zp-255", one_tensor("UINT8", [2], scale=0.1, zero_point=255)),
