@@ -44,6 +44,14 @@ def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
     return out
 
 
+def resolve_names(registry: Registry, settings: Settings) -> Settings:
+    """Selectors may name rules (`--select weight-outside-narrow-range`): replace names by their codes."""
+    def codes(selectors: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(registry.rule(s).code if "-" in s else s for s in selectors)
+
+    return settings._replace(select=None if settings.select is None else codes(settings.select), ignore=codes(settings.ignore))
+
+
 def check_settings(registry: Registry, settings: Settings) -> None:
     """Reject selectors that match no rule and unknown --expect names (exit 2, like ruff)."""
     for prefix in (*(settings.select or ()), *settings.ignore):
@@ -127,7 +135,7 @@ def default_registry() -> Registry:
 def verify(source: Source, *, registry: Registry | None = None, settings: Settings | None = None, **kw: Any) -> Report:
     """Verify one model (a path or bytes). Raises ModelError when it cannot be read."""
     registry = registry or default_registry()
-    settings = settings or Settings(**kw)
+    settings = resolve_names(registry, settings or Settings(**kw))
     check_settings(registry, settings)
     path = "<bytes>" if isinstance(source, (bytes, bytearray, memoryview)) else os.fspath(source)
     return verify_model(load(source), registry, settings, path)

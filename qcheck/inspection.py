@@ -89,8 +89,11 @@ def render(model: Model, path: str, out: TextIO, *, full: bool = False) -> None:
     console = Console(file=out, force_terminal=tty, no_color=not tty or "NO_COLOR" in os.environ, width=None if tty else 160)
     s = summary(model)
     console.print(f"[bold]{shown(path)}[/bold]: {s['bytes']:,} bytes, schema v{s['schema_version']}, {s['subgraphs']} subgraph(s), {s['tensors']} tensors, {s['operators']} operators")
-    if s["optimization_modes"] is not None or s["min_runtime_version"]:
-        console.print(shown(f"converter: TF {s['converter']} modes {s['optimization_modes']}  min runtime: {s['min_runtime_version']}"))
+    made = [f"converter: TF {s['converter']}" if s["converter"] else "",
+            f"modes: {', '.join(s['optimization_modes'])}" if s["optimization_modes"] else "",  # type: ignore[arg-type]
+            f"min runtime: {s['min_runtime_version']}" if s["min_runtime_version"] else ""]
+    if any(made):
+        console.print(shown("  ".join(m for m in made if m)))
     console.print(shown("ops: " + ", ".join(f"{k}×{v}" for k, v in s["op_histogram"].items())))  # type: ignore[attr-defined]  # noqa: RUF001
     console.print("dtypes: " + ", ".join(f"{k}×{v}" for k, v in s["dtype_histogram"].items()))  # type: ignore[attr-defined]  # noqa: RUF001
     for sg in model.subgraphs:

@@ -157,6 +157,19 @@ def declares_entry_points(group: str) -> bool:
     return False
 
 
+def _check_blocked(blocked: Sequence[str]) -> None:
+    """--disable-plugin names must name a plugin: a built-in or an installed `qcheck` entry point."""
+    unknown = [n for n in blocked if n not in DEFAULT_PLUGINS]
+    if unknown:
+        from importlib.metadata import entry_points
+
+        names = {ep.name for ep in entry_points(group="qcheck")}
+        unknown = [n for n in unknown if n not in names]
+    if unknown:
+        known = ", ".join((*DEFAULT_PLUGINS, *sorted(names)))
+        raise UsageError(f"--disable-plugin {unknown[0]!r}: no such plugin (plugins: {known})")
+
+
 def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: Iterable[object] = ()) -> Registry:
     """Build a plugin manager (built-ins, then entry points, then `extra`) and collect its values."""
     blocked = tuple(blocked)  # iterated twice
@@ -180,6 +193,7 @@ def make_registry(*, external: bool = True, blocked: Iterable[str] = (), extra: 
         name = _broken_entry_point(blocked)
         raise UsageError(f"third-party plugin {name} failed to load: {type(e).__name__}: {e}"
                          f" (block it with --disable-plugin {name.split()[0]})") from None
+    _check_blocked(blocked)
     reg = Registry(pm)
     calls = (
         ("qcheck_register_rules", "rule", reg.rules, lambda v: v.code),

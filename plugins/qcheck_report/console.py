@@ -27,7 +27,7 @@ def render(reports: Sequence[Report], out: TextIO) -> None:
             continue
         if r.highlights:
             console.print(f"  {shown(' · '.join(r.highlights))}")
-        for f in r.findings:
+        for f in sorted(r.findings, key=lambda f: -f.severity):  # errors first, each kind in graph order (a stable sort)
             style = _STYLE[f.severity]
             console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {shown(str(f.location))}: {shown(f.message)} [dim]\\[{f.rule}][/dim]")
             if f.fix:

@@ -76,21 +76,33 @@ def buffer_index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]
     """A tensor or metadata entry points at a buffer that does not exist.
 
     ## What it checks
-    `Tensor.buffer` and `Metadata.buffer` against the length of `Model.buffers`.
+    `Tensor.buffer` and `Metadata.buffer` against the length of `Model.buffers`; a model with no
+    buffers at all (not even the empty `buffers[0]` that tensors without data point at) is one
+    finding.
 
     ## Why it matters
-    The runtime rejects the model at load time; other tools may read past the table.
+    Measured with ai-edge-litert 2.3.0 and tflite-micro: an index past a non-empty buffer list
+    makes LiteRT refuse the model ("Tensor N specifies out of range buffer") and TFLite Micro
+    crash (SIGSEGV); with no buffer list at all LiteRT runs the model, but TFLite Micro still
+    reads out of bounds and crashes.
 
     ## How to fix
-    The file is corrupt or was edited by hand; export it again.
+    The file is corrupt or was written by a tool that leaves out the sentinel: export it again
+    (writers put an empty buffer first).
 
     ## References
-    - LiteRT `tflite/core/interpreter_builder.cc` (ParseTensors)
+    - LiteRT `tflite/core/interpreter_builder.cc` (ParseTensors); `schema.fbs` (Model.buffers:
+      "the 0th entry of this array must be an empty buffer (sentinel)")
     """
     n = len(model.buffers)
+    if n == 0 and any(True for _ in model.iter_tensors()):
+        yield Violation(Location(), "the model has no buffers, not even the empty buffers[0] sentinel its tensors point at: "
+                                    "LiteRT runs it, TFLite Micro reads out of bounds (segfault)")
+        return
     for sg, t in model.iter_tensors():
         if t.buffer >= n:
-            yield Violation(at_tensor(sg, t), f"buffer index {t.buffer} is out of range (the model has {n} buffers)")
+            yield Violation(at_tensor(sg, t), f"buffer index {t.buffer} is out of range (the model has {n} buffers): "
+                                              "LiteRT refuses the model, TFLite Micro crashes")
     for name, index in model.metadata.items():
         if index >= n:
             yield Violation(Location(), f"metadata {name!r} points at buffer {index}, out of range ({n} buffers)")

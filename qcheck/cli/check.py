@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from qcheck.cli import common
-from qcheck.engine import Settings, check_settings
+from qcheck.engine import Settings, check_settings, resolve_names
 from qcheck.errors import UsageError
 from qcheck.parallel import verify_many
 from qcheck.registry import Registry
@@ -20,6 +20,7 @@ def add_commands(sub: Any) -> None:
     common.add_selection_options(p)
     common.add_output_options(p)
     p.add_argument("-j", "--jobs", type=int, metavar="N", help="verify in N worker processes (default: the number of CPUs)")
+    p.add_argument("--statistics", action="store_true", help="one line per rule with its count instead of the findings (--format statistics)")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("inspect", help="show every tensor's quantization, the operators and a summary")
@@ -36,9 +37,9 @@ def reporter(registry: Registry, name: str) -> Any:
 
 
 def run_verify(args: argparse.Namespace, registry: Registry) -> int:
-    settings = Settings(select=args.select, ignore=args.ignore, expect=args.expect)
+    settings = resolve_names(registry, Settings(select=args.select, ignore=args.ignore, expect=args.expect))
     check_settings(registry, settings)
-    rep = reporter(registry, args.format)
+    rep = reporter(registry, "statistics" if args.statistics else args.format)
     paths = common.expand_paths(args.models)
     if not paths:
         raise UsageError("no .tflite files found in the given folders")

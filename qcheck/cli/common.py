@@ -22,7 +22,8 @@ def _severity(text: str) -> Severity:
 
 
 def _codes(text: str) -> tuple[str, ...]:
-    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+    """Code prefixes (upper-cased) or rule names (kebab-case, kept as written)."""
+    return tuple(c.strip() if "-" in c else c.strip().upper() for c in text.split(",") if c.strip())
 
 
 def add_output_options(p: argparse.ArgumentParser, formats_help: str = "console or json") -> None:

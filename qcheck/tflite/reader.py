@@ -78,7 +78,15 @@ def parse(raw: flatbuf.Buffer, path: Path | None) -> Model:
         try:
             return _parse_model(raw, size, path)
         except (struct.error, ValueError, OverflowError) as e:  # a field read past the end of the buffer
-            raise ModelError(f"corrupt FlatBuffer: {e}") from None
+            raise ModelError(f"corrupt FlatBuffer: {e}{_TRUNCATED}") from None
+        except ModelError as e:
+            # Offsets past the end are what a cut-off download or copy leaves: say so.
+            if any(words in str(e) for words in ("past the end of the file", "lies outside the file", "more than the file holds")):
+                raise ModelError(f"{e}{_TRUNCATED}") from None
+            raise
+
+
+_TRUNCATED = " (the file looks truncated)"
 
 
 @contextmanager

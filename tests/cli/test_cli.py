@@ -179,3 +179,37 @@ def test_usage_errors_list_the_choices(models: dict[str, Path], args: list[str],
     r = run_cli(*[str(models["clean"]) if a == "MODEL" else a for a in args])
     assert r.returncode == 2 and "bogus" in r.stderr
     assert all(n in r.stderr for n in names), r.stderr
+
+
+def test_select_takes_rule_names(models: dict[str, Path]) -> None:
+    by_name = run_cli("verify", str(models["bad"]), "--select", "invalid-scale", "--format", "json")
+    by_code = run_cli("verify", str(models["bad"]), "--select", "QC023", "--format", "json")
+    assert by_name.returncode == by_code.returncode == 1
+    assert json.loads(by_name.stdout)["models"] == json.loads(by_code.stdout)["models"]
+    assert run_cli("verify", str(models["bad"]), "--select", "no-such-rule").returncode == 2
+
+
+def test_disable_plugin_must_name_a_plugin(models: dict[str, Path]) -> None:
+    r = run_cli("--disable-plugin", "nosuch", "verify", str(models["clean"]))
+    assert r.returncode == 2 and "no such plugin" in r.stderr and "qcheck_spec" in r.stderr
+    assert run_cli("--disable-plugin", "qcheck_tf", "verify", str(models["clean"])).returncode == 0
+
+
+def test_a_truncated_file_is_called_truncated(models: dict[str, Path]) -> None:
+    r = run_cli("verify", str(models["unreadable"]))  # the clean model cut after 100 bytes
+    assert r.returncode == 2 and "truncated" in r.stderr
+
+
+def test_console_shows_errors_first_and_statistics(models: dict[str, Path], tmp_path: Path) -> None:
+    from core_helpers import int8_fc
+
+    b = int8_fc(out_scale=0.0)  # an ERROR (QC023) late in the graph ...
+    t = b.tensor("c", "FLOAT32", [1], data=bytes(4))
+    b.op("CUSTOM", [t], [b.tensor("d", "FLOAT32", [1])], custom_code="MyOp")  # ... and an INFO (QC010) at model level
+    b.save(tmp_path / "both.tflite")
+    lines = [ln for ln in run_cli("verify", str(tmp_path / "both.tflite")).stdout.splitlines() if ln.startswith("  QC")]
+    assert [ln.split()[1] for ln in lines] == sorted((ln.split()[1] for ln in lines), key=["error", "warning", "info"].index)
+    stats = run_cli("verify", str(tmp_path / "both.tflite"), str(models["bad"]), "--statistics")
+    assert stats.returncode == 1
+    rows = stats.stdout.splitlines()
+    assert rows[0].split()[:3] == ["2", "QC023", "error"] and rows[-1].startswith("4 finding(s) in 2 model(s)")
