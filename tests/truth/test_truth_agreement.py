@@ -16,6 +16,7 @@ facts for the tflm profile, not defects of the model: they are counted, not asse
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from verdicts import Verdict, all_models, sha256, verdicts
@@ -124,3 +125,17 @@ def test_unreadable_models_are_refused_by_litert_too(table: dict[str, dict[str, 
     for p in MODELS:
         if reports[sha256(p)] is None:
             assert table[sha256(p)]["litert-builtin"].status != "ok", f"qcheck cannot read {p.name}, but LiteRT runs it"
+
+
+def test_scheme_of_every_model(reports: dict[str, qcheck.Report | None]) -> None:
+    """tests/truth/schemes.tsv: the scheme of every model by sha256, with the reason for each kind and for the odd ones."""
+    rows = [line.split("\t") for line in (Path(__file__).parent / "schemes.tsv").read_text().splitlines()[1:]]
+    expected = {sha: (path, scheme) for sha, path, scheme, _why in rows}
+    wrong = []
+    for p in MODELS:
+        path, scheme = expected.get(sha256(p), (p.name, "missing from schemes.tsv"))
+        report = reports[sha256(p)]
+        got = "unreadable" if report is None else report.facts.get("scheme")
+        if got != scheme:
+            wrong.append(f"{path}: detected {got}, table says {scheme}")
+    assert not wrong, "\n".join(wrong)
