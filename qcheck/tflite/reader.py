@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qcheck.errors import ModelError
-from qcheck.tflite import flatbuf
+from qcheck.tflite import flatbuf, sigbus
 from qcheck.tflite.flatbuf import Table
 from qcheck.tflite.model import (
     BufferInfo,
@@ -51,6 +51,7 @@ def load(source: Source) -> Model:
             if info.st_size == 0:
                 raise ModelError(f"{path}: empty file, not a .tflite model")
             # mmap: the file is paged in only where rules look, so parse time does not grow with size.
+            sigbus.guard(str(path))  # a file cut short under us ends with one line, not SIGBUS
             raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         raise ModelError(f"{path}: no such file") from None
