@@ -139,3 +139,17 @@ def test_scheme_of_every_model(reports: dict[str, qcheck.Report | None]) -> None
         if got != scheme:
             wrong.append(f"{path}: detected {got}, table says {scheme}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_cached_verdicts_are_reproducible(table: dict[str, dict[str, Verdict]]) -> None:
+    """A sample of the cache, run again now, gives the same statuses (the cache is not a stale guess)."""
+    from verdicts import run
+
+    # (no time-outs in the sample: each costs the full time limit)
+    refused = [p for p in MODELS if any(v.status != "ok" for v in table[sha256(p)].values())
+               and all(v.status != "timeout" for v in table[sha256(p)].values())]
+    accepted = [p for p in MODELS if all(v.status == "ok" for v in table[sha256(p)].values())]
+    sample = sorted(refused, key=sha256)[:6] + sorted(accepted, key=sha256)[:6]
+    live = run(sample)
+    assert {sha256(p): {rt: v.status for rt, v in live[sha256(p)].items()} for p in sample} == \
+        {sha256(p): {rt: v.status for rt, v in table[sha256(p)].items()} for p in sample}
