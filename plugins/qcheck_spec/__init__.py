@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from qcheck import Expectation, Model, Rule, hookimpl
 from qcheck.registry import Fact
 from qcheck.rules import collect
-from qcheck_spec import activations, bias, expect, floats, operators, recurrent, requant, weights
+from qcheck_spec import activations, bias, expect, floats, operands, operators, requant, weights
 from qcheck_spec.scheme import EXPECTATIONS, analyse
 
-RULE_MODULES = (expect, weights, bias, activations, operators, recurrent, requant, floats)
+RULE_MODULES = (expect, weights, bias, activations, operators, operands, requant, floats)
 
 
 @hookimpl

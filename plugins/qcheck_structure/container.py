@@ -269,3 +269,29 @@ def tensor_never_written(model: Model, ctx: Context) -> Iterator[Violation]:
                 written.add(i)  # once per tensor
                 yield Violation(at_tensor(sg, t, op), f"{op.opcode} reads tensor {i} '{t.name}', which no operator writes and which is neither a "
                                                       "constant nor a model input: LiteRT refuses to run a model that reads such a tensor")
+
+
+@rule("QC014", "negative-dimension")
+def negative_dimension(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A tensor's `shape` has a negative dimension.
+
+    ## What it checks
+    Every entry of `Tensor.shape` is >= 0. Dynamic dimensions belong in `shape_signature` (as
+    -1), with `shape` holding a placeholder size (converters write 1).
+
+    ## Why it matters
+    LiteRT sizes every tensor from `shape` when it builds the interpreter; a -1 overflows the
+    element count and the model is refused ("BytesRequired number of elements overflowed.
+    Tensor N is invalidly specified in schema", measured with ai-edge-litert 2.3.0).
+
+    ## How to fix
+    Write the static shape in `shape` and the dynamic one in `shape_signature`.
+
+    ## References
+    - LiteRT `tflite/util.cc` (BytesRequired), `tflite/core/subgraph.cc` (SetTensorParametersReadWrite);
+      `schema.fbs` (Tensor.shape_signature)
+    """
+    for sg, t in model.iter_tensors():
+        if any(d < 0 for d in t.shape):
+            yield Violation(at_tensor(sg, t), f"shape {list(t.shape)[:8]} has a negative dimension (dynamic sizes go in shape_signature): "
+                                              "LiteRT refuses the model")

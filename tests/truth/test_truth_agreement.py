@@ -43,11 +43,6 @@ LITERT_REFUSALS: dict[str, str] = {
     # graph and shape defects outside qcheck's quantization scope (not checked yet)
     "tflite_testdata_tensor_string_data_type.bin.tflite": "gap: ADD of STRING tensors (LiteRT add.cc: 'Type STRING is unsupported by op Add')",
     "litert_test_testdata_simple_squeeze.tflite": "gap: SQUEEZE squeeze_dims names a dimension that is not 1 (squeeze.cc)",
-    "tflite_converter_quantization_lite_testdata_lstm_calibrated2.bin.tflite": "gap: a tensor shape whose byte size overflows (util.cc BytesRequired)",
-    "tflite_converter_quantization_lite_testdata_lstm_quantized2.bin.tflite": "gap: a tensor shape whose byte size overflows (util.cc BytesRequired)",
-    "tflite_converter_quantization_lite_testdata_single_conv_no_bias.bin.tflite": "gap: CONV_2D without its bias input ('Tensor at index 2 was optional but was expected')",
-    "tflite_testdata_test_model.bin.tflite": "gap: CONV_2D input of rank 1 (conv.cc: input->dims->size != 4)",
-    "tflite_testdata_test_model_versioned_ops.bin.tflite": "gap: CONV_2D input of rank 1 (conv.cc: input->dims->size != 4)",
     "litert_test_testdata_blockwise_quantized.tflite": "gap: ADD of a blockwise-quantized tensor without data aborts LiteRT (SIGABRT)",
     "tflite_testdata_add_shared_tensors.bin.tflite": "gap: LiteRT stops at an ADD whose output is also its input (not checked); qcheck reports the tensor nothing writes (QC013) behind it",
 }

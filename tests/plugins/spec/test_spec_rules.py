@@ -21,6 +21,7 @@ from specmodels import (
     svdf,
     uint8_inside,
 )
+from test_spec_operands import conv
 
 import qcheck
 from qcheck.findings import Severity
@@ -107,6 +108,7 @@ CASES: dict[str, Case] = {
     "QC406": Case(lambda: conv1(out=(1e-9, -128), act="RELU6"), lambda: conv1(out=(1e-9, -128), act="NONE")),
     "QC407": Case(lambda: fc_net(70000), lambda: fc_net(60000)),
     "QC409": Case(lambda: svdf(state_len=9), svdf),
+    "QC410": Case(lambda: conv("CONV_2D", "absent"), lambda: conv("CONV_2D", "given")),
     "QC408": Case(lambda: _fc_without_weights(-1), lambda: _fc_without_weights(None)),
     "QC501": Case(float_island, lambda: float_island(None)),
     "QC507": Case(custom_decoder, lambda: custom_decoder(float_out=False)),

@@ -85,6 +85,7 @@ BAD: list[tuple[str, Make, str, str]] = [
     ("tensor-buffer-99", one_tensor("INT8", [2], buffer=99), "QC004", "buffer index 99"),
     ("metadata-buffer-99", edit(lambda b: b.metadata_entries.append(("x", 99))), "QC004", "points at buffer 99"),
     ("no-buffers-at-all", edit(lambda b: setattr(b, "buffers", [])), "QC004", "not even the empty buffers[0] sentinel"),
+    ("shape-minus-1", one_tensor("FLOAT32", [-1, 4]), "QC014", "shape [-1, 4] has a negative dimension"),
     ("int8-short-data", one_tensor("INT8", [4, 8], data=bytes(31)), "QC005", "needs 32 bytes, its buffer 3 holds 31"),
     ("int4-packed-short", one_tensor("INT4", [5], data=bytes(2)), "QC005", "needs 3 bytes"),
     ("int2-packed-long", one_tensor("INT2", [5], data=bytes(3)), "QC005", "needs 2 bytes"),

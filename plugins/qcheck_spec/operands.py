@@ -1,11 +1,11 @@
-"""QC409: the operands of SVDF, the recurrent op whose integer kernel needs INT16 state."""
+"""QC409-QC410: operands that kernels require: SVDF's state, the convolutions' bias."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from qcheck import Context, Model, Violation, rule
-from qcheck.findings import at_tensor
+from qcheck.findings import at_op, at_tensor
 
 # SVDF inputs (LiteRT `tflite/kernels/svdf.cc`): input, weights_feature, weights_time, bias, state.
 _INPUT, _FEATURE, _TIME, _STATE = 0, 1, 2, 4
@@ -54,3 +54,45 @@ def svdf_operand_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
                 what = "weights_time" if t is time else "state"
                 yield Violation(at_tensor(sg, t, op), f"int8 SVDF has {t.dtype} {what} '{t.name}'; its integer kernel needs INT16 weights_time and state: "
                                                       "LiteRT loads the model and reads these buffers as int16, past their end")
+
+
+# Measured with ai-edge-litert 2.3.0 (builtin kernels, and with its default XNNPACK delegate: Prepare
+# runs first) and tflite-micro 0.dev20261023; tests/plugins/spec/test_spec_operands.py runs them again.
+_NO_BIAS: dict[tuple[str, str], str] = {
+    ("CONV_2D", "absent"): "LiteRT refuses a CONV_2D without bias at prepare (TFLite Micro accepts it)",
+    ("CONV_2D", "-1"): "LiteRT refuses a CONV_2D whose bias is marked absent at prepare (TFLite Micro accepts it)",
+    ("DEPTHWISE_CONV_2D", "absent"): "a two-input DEPTHWISE_CONV_2D crashes LiteRT (SIGSEGV; TFLite Micro accepts it)",
+    ("DEPTHWISE_CONV_2D", "-1"): "LiteRT refuses a DEPTHWISE_CONV_2D whose bias is marked absent, and TFLite Micro crashes on it (SIGSEGV)",
+}
+
+
+@rule("QC410", "convolution-without-bias")
+def convolution_without_bias(model: Model, ctx: Context) -> Iterator[Violation]:
+    """A CONV_2D or DEPTHWISE_CONV_2D has no bias input.
+
+    ## What it checks
+    CONV_2D and DEPTHWISE_CONV_2D with only two inputs, or with the bias input marked absent
+    (-1). FULLY_CONNECTED and TRANSPOSE_CONV may leave their bias out: both runtimes run them.
+
+    ## Why it matters
+    LiteRT's convolution kernels need a bias (`conv.cc` Prepare ensures `has_bias`;
+    `depthwise_conv.cc` reads input 2). Measured with ai-edge-litert 2.3.0 and tflite-micro:
+    CONV_2D without bias is refused at prepare by LiteRT and runs on TFLite Micro; a two-input
+    DEPTHWISE_CONV_2D crashes LiteRT (SIGSEGV), and one with the bias marked absent is refused
+    by LiteRT and crashes TFLite Micro.
+
+    ## How to fix
+    Give the op a zero bias (INT32 zeros with scale input scale x weight scale for int8), as the
+    converters do.
+
+    ## References
+    - LiteRT `tflite/kernels/conv.cc`, `tflite/kernels/depthwise_conv.cc` (Prepare);
+      TFLite Micro `tensorflow/lite/micro/kernels/depthwise_conv_common.cc`
+    """
+    for sg, op in model.iter_operators():
+        if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(op.inputs) < 2:
+            continue
+        form = "absent" if len(op.inputs) == 2 else "-1" if op.inputs[2] == -1 else None
+        if form is not None:
+            what = "has no bias input" if form == "absent" else "marks its bias input absent (-1)"
+            yield Violation(at_op(sg, op), f"{op.opcode} {what}: {_NO_BIAS[(op.opcode, form)]}")
