@@ -78,7 +78,10 @@ def describe_facts(registry: Registry, facts: Mapping[str, object]) -> tuple[tup
         if fact.key not in facts:
             continue
         value = facts[fact.key]
-        phrase = fact.phrase(value)
+        try:
+            phrase = fact.phrase(value)
+        except Exception:  # noqa: BLE001 - a plugin's broken phrase must not stop the report
+            phrase = f"{fact.title} {value!r}"
         if phrase:
             phrases.append(phrase)
         if fact.headline and headline is None and value is not None:

@@ -292,3 +292,21 @@ def test_fingerprints_are_unique_within_a_model_and_stable() -> None:
     prints = [[f.fingerprint for f in qcheck.verify(build(), registry=reg, select=("TST",)).findings] for _ in range(2)]
     assert len(prints[0]) == 7 and len(set(prints[0])) == 7
     assert prints[0] == prints[1]
+
+
+def test_declared_facts_become_highlights_and_a_broken_phrase_does_not_stop_the_report() -> None:
+    from qcheck import Fact
+
+    class Plugin:
+        @hookimpl
+        def qcheck_register_facts(self, register: Callable[[Fact], None]) -> None:
+            register(Fact("colour", "colour", lambda v: f"colour {v}", headline=True))
+            register(Fact("broken", "broken", lambda v: 1 / 0))  # type: ignore[arg-type, return-value]
+
+        @hookimpl
+        def qcheck_model_facts(self, model: Model) -> dict[str, object]:
+            return {"colour": "blue", "broken": 3}
+
+    report = qcheck.verify(CLEAN, registry=make_registry(external=False, extra=[Plugin()]), select=("QC0",))
+    assert report.headline == "int8"  # the spec plugin's headline fact was registered first
+    assert "colour blue" in report.highlights and "broken 3" in report.highlights

@@ -92,3 +92,19 @@ def modules_after(body: str) -> set[str]:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     return set(json.loads(r.stdout.strip().splitlines()[-1]))
+
+
+def runtime_statuses(models: Mapping[str, bytes], folder: Path) -> dict[str, dict[str, str]]:
+    """Each model's status in LiteRT's builtin kernels and in TFLite Micro (one child process per runtime)."""
+    from qcheck.runtime import run_interpreters
+
+    paths = []
+    for i, data in enumerate(models.values()):
+        path = folder / f"m{i}.tflite"
+        path.write_bytes(data)
+        paths.append(path)
+    out: dict[str, dict[str, str]] = {name: {} for name in models}
+    for rt in ("litert-builtin", "tflm"):
+        for name, r in zip(models, run_interpreters(paths, 60, runtime=rt), strict=True):
+            out[name][rt] = r.status
+    return out

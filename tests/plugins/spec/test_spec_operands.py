@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
+from core_helpers import runtime_statuses
 from specmodels import svdf
 
 import qcheck
-from qcheck.runtime import run_interpreters
 from qcheck.tflite.builder import ModelBuilder
 
 
@@ -45,17 +44,7 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, str, str]] = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    folder = tmp_path_factory.mktemp("operands")
-    paths = []
-    for i, (make, *_) in enumerate(CASES.values()):
-        path = Path(folder) / f"m{i}.tflite"
-        path.write_bytes(make())
-        paths.append(path)
-    out: dict[str, dict[str, str]] = {name: {} for name in CASES}
-    for rt in ("litert-builtin", "tflm"):
-        for name, r in zip(CASES, run_interpreters(paths, 60, runtime=rt), strict=True):
-            out[name][rt] = r.status
-    return out
+    return runtime_statuses({name: case[0]() for name, case in CASES.items()}, tmp_path_factory.mktemp("runs"))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
