@@ -28,3 +28,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     model.save(folder / "demo.keras")
     inputs = calibration_samples(12, seed=99)
     return Demo(model, folder / "demo.keras", folder / "calib.npy", inputs, np.asarray(model(inputs)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tensorflow_imported_quietly() -> None:
+    """TensorFlow's first import in a process logs on fd 2 (absl, oneDNN): do it here, not inside a test
+    that checks qcheck's own stderr, whichever test a worker happens to run first."""
+    from qcheck.convert import captured_output
+
+    with captured_output():
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
