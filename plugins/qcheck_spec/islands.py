@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from qcheck import Model
+from qcheck.inspection import op_label
 from qcheck_spec.scheme import analyse
 
 
@@ -44,7 +45,7 @@ def _islands(model: Model) -> tuple[Island, ...]:
             groups.setdefault(_root(parent, o), []).append(o)
         outputs = set(sg.outputs)
         for members in groups.values():
-            named = tuple((o, _name(model, sg.operators[o])) for o in sorted(members))
+            named = tuple((o, op_label(model, sg.operators[o])) for o in sorted(members))
             customs = [o for o in members if sg.operators[o].is_custom]
             # Post-processing: a custom op whose outputs are only the graph's outputs, and nothing of the island leads back
             # into integer ops (no QUANTIZE in it).
@@ -60,8 +61,3 @@ def _root(parent: dict[int, int], o: int) -> int:
         parent[o] = parent[parent[o]]
         o = parent[o]
     return o
-
-
-def _name(model: Model, op: object) -> str:
-    code = model.operator_codes[op.opcode_index] if op.is_custom and op.opcode_index < len(model.operator_codes) else None  # type: ignore[attr-defined]
-    return f"CUSTOM({code.custom_code})" if code is not None and code.custom_code else op.opcode  # type: ignore[attr-defined]

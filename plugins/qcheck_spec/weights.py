@@ -160,7 +160,7 @@ def _dead_channels(model: Model) -> Iterator[tuple[Layer, Tensor, int | None, np
             continue
         scale = w.quantization.scale if w.quantization is not None else np.zeros(0, np.float32)
         s = scale[dead] if scale.size > 1 else np.full(dead.size, scale[0] if scale.size else 0.0, np.float32)
-        harmful = (s == 0) | (np.abs(s) < np.finfo(np.float32).tiny)
+        harmful = np.abs(s) < np.finfo(np.float32).tiny  # 0 or subnormal
         bias = model.array(lay.b) if lay.b is not None else None
         if bias is not None and bias.dtype.kind == "i" and bias.size == rng[0].size:
             limit = np.iinfo(bias.dtype).max
