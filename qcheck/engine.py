@@ -12,6 +12,7 @@ from qcheck.findings import Finding, Location, Severity
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
 from qcheck.rules import Context, Rule, matches, selected
+from qcheck.targets import judge
 from qcheck.tflite.model import Model
 from qcheck.tflite.reader import Source, collector_paused, load
 
@@ -19,11 +20,12 @@ CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
 
 class Settings(NamedTuple):
-    """What the user chose: rule selection and the --expect name."""
+    """What the user chose: rule selection, the --expect name and the --target names."""
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     expect: str | None = None
+    targets: tuple[str, ...] = ()
 
 
 def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
@@ -60,6 +62,10 @@ def check_settings(registry: Registry, settings: Settings) -> None:
     if settings.expect is not None and settings.expect not in registry.expectations:
         names = ", ".join(sorted(registry.expectations)) or "none registered"
         raise UsageError(f"unknown --expect {settings.expect!r} (choose from: {names})")
+    for name in settings.targets:
+        if name not in registry.targets:
+            names = ", ".join(sorted(registry.targets)) or "none registered"
+            raise UsageError(f"unknown --target {name!r} (choose from: all, {names}, or a profile file path)")
 
 
 def model_facts(registry: Registry, model: Model) -> dict[str, object]:
@@ -90,6 +96,10 @@ def describe_facts(registry: Registry, facts: Mapping[str, object]) -> tuple[tup
 
 
 def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding]:
+    return number_findings(collect_findings(model, rules, ctx))
+
+
+def collect_findings(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding]:
     findings = []
     for r in rules:
         try:
@@ -99,6 +109,11 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
             findings.append(
                 Finding(CRASH_CODE, CRASH_NAME, Severity.ERROR, f"rule {r.code} ({r.name}) crashed: {type(e).__name__}: {e}", Location())
             )
+    return findings
+
+
+def number_findings(findings: list[Finding]) -> list[Finding]:
+    """Sort findings along the graph and make every fingerprint unique within the model."""
     findings.sort(key=lambda f: (f.location.sort_key(), f.code))
     # Findings of one rule at one location key (e.g. an op type per op, unnamed tensors) are told
     # apart by their order in the graph, so that every fingerprint is unique within the model.
@@ -111,11 +126,53 @@ def run_rules(model: Model, rules: Iterable[Rule], ctx: Context) -> list[Finding
     return findings
 
 
+# What a finding's details["runtimes"] may say a runtime does: refuse or crash (fatal), compute a wrong
+# result ("wrong"), or run it right ("runs").
+FATAL_EFFECTS = frozenset({"rejects", "crashes", "aborts"})
+
+
+def judge_for_targets(findings: list[Finding], judges: Mapping[str, str]) -> list[Finding]:
+    """Findings that say what runtimes do, re-judged for the targets asked for (`judges`: target -> runtime key).
+
+    A finding that names the effect on every target's runtime: ERROR when one of them refuses or
+    crashes on it; one step milder when none is affected (a spec matter: ERROR becomes WARNING, a
+    risk becomes INFO), with the targets named in the message. Otherwise it keeps its severity.
+    """
+    out = []
+    for f in findings:
+        said = f.details.get("runtimes") if isinstance(f.details, Mapping) else None
+        if not isinstance(said, Mapping) or not judges:
+            out.append(f)
+            continue
+        effects = {t: said.get(key) for t, key in judges.items()}
+        if any(e is None for e in effects.values()):
+            out.append(f)
+            continue
+        fatal = [t for t, e in effects.items() if e in FATAL_EFFECTS]
+        if fatal and f.severity < Severity.ERROR:
+            out.append(f._replace(severity=Severity.ERROR, message=f"{f.message} [{', '.join(f'{t}: {effects[t]}' for t in fatal)}]"))
+        elif all(e == "runs" for e in effects.values()) and f.severity > Severity.INFO:
+            milder = Severity(f.severity - 1)
+            out.append(f._replace(severity=milder, message=f"{f.message} [no effect on {', '.join(effects)}: runs]"))
+        else:
+            out.append(f)
+    return out
+
+
 def verify_model(model: Model, registry: Registry, settings: Settings, path: str = "<bytes>") -> Report:
     with collector_paused():
         facts = model_facts(registry, model)
-        ctx = Context(facts=facts, expect=settings.expect)
-        findings = run_rules(model, active_rules(registry, settings), ctx)
+        ctx = Context(facts=facts, expect=settings.expect, targets=dict.fromkeys(settings.targets))
+        rules = active_rules(registry, settings)
+        findings = collect_findings(model, [r for r in rules if not r.needs_targets], ctx)
+        # Profiles read the findings (a rule's details may say which runtimes refuse what it found).
+        placed = {name: judge(registry.targets[name], model, facts, findings) for name in settings.targets}
+        judges = {name: registry.targets[name].judges for name in settings.targets}
+        if judges and all(judges.values()):
+            findings = judge_for_targets(findings, judges)
+        if placed:
+            findings += collect_findings(model, [r for r in rules if r.needs_targets], ctx._replace(targets=placed))
+        findings = number_findings(findings)
     # A crash is reported whatever is selected, unless the user ignores QC900 itself.
     if matches(CRASH_CODE, settings.ignore) > matches(CRASH_CODE, settings.select or ()):
         findings = [f for f in findings if f.code != CRASH_CODE]
@@ -126,7 +183,8 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
         "operators": sum(len(s.operators) for s in model.subgraphs),
     }
     highlights, headline = describe_facts(registry, facts)
-    return Report(path=path, findings=tuple(findings), facts=facts, stats=stats, highlights=highlights, headline=headline)
+    return Report(path=path, findings=tuple(findings), facts=facts, stats=stats, highlights=highlights, headline=headline,
+                  targets=placed)
 
 
 @cache

@@ -57,7 +57,13 @@ def qcheck_register_reporters(register: Callable[[Reporter], None]) -> None:
 
 @hookspec
 def qcheck_register_targets(register: Callable[[Target], None]) -> None:
-    """Register target profiles (delegates, accelerators), chosen with ``--target NAME``."""
+    """Register target profiles (runtimes, delegates, accelerators), chosen with ``--target NAME``.
+
+    A :class:`qcheck.registry.Target` places every operator of a model (``place(model, facts,
+    findings)`` returns a :class:`qcheck.targets.Placed`); the core partitions a delegate's
+    accelerated ops as LiteRT does and gives the verdict; the QC6xx rules turn it into findings.
+    Keep the per-op facts in data tables with sources, and import them inside ``place``.
+    """
 
 
 @hookspec

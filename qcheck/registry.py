@@ -17,11 +17,12 @@ from qcheck.rules import Rule
 
 if TYPE_CHECKING:
     from qcheck.reporting import Report
+    from qcheck.targets import Placed
 
 hookimpl = pluggy.HookimplMarker("qcheck")
 
 # Built-in plugins, registered first and in this order (they own the QC codes).
-DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_spec", "qcheck_report", "qcheck_tf")
+DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_spec", "qcheck_targets", "qcheck_report", "qcheck_tf")
 
 
 class Reporter(NamedTuple):
@@ -30,6 +31,7 @@ class Reporter(NamedTuple):
     name: str
     render: Callable[[Sequence[Report], TextIO], None]
     summary: str = ""
+    verbose_render: Callable[[Sequence[Report], TextIO], None] | None = None  # for --verbose, when it shows more
 
 
 class Strategy(NamedTuple):
@@ -47,11 +49,25 @@ class Strategy(NamedTuple):
 
 
 class Target(NamedTuple):
-    """A deployment target profile (delegate or accelerator); its facts live in `data`."""
+    """A deployment target profile (runtime, delegate or accelerator): where each operator of a model runs.
+
+    `place(model, facts, findings)` returns a :class:`qcheck.targets.OpPlacement` for every operator
+    of every subgraph (the findings are those of the other rules: a finding whose ``details["runtimes"]``
+    says a runtime refuses it is the profile's to use); the core partitions a delegate's accelerated
+    ops and gives the verdict.
+    """
 
     name: str
     summary: str
-    data: Mapping[str, Any] = MappingProxyType({})
+    place: Callable[..., Placed]
+    runtime: str = ""  # the distribution whose behaviour the profile describes, e.g. "ai-edge-litert"
+    sources: tuple[str, ...] = ()  # the upstream files the profile's rules come from
+    delegate: bool = False  # accelerated ops are grouped into partitions as LiteRT groups a delegate's
+    confirm: str = ""  # the qcheck.runtime mode that runs this target's real runtime, for --confirm ("" = none)
+    # The runtime this target stands for in findings' details["runtimes"] (e.g. "litert"): with --target,
+    # such findings are judged by what they say of the targets' runtimes (see engine.judge_for_targets).
+    judges: str = ""
+    data: Mapping[str, Any] = MappingProxyType({})  # the profile's tables, for `qcheck targets --format json`
 
 
 class Fact(NamedTuple):

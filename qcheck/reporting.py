@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qcheck.findings import Finding, Severity
+from qcheck.targets import TargetResult
 
 JSON_SCHEMA_VERSION = 1
 
@@ -23,6 +24,7 @@ class Report:
     stats: Mapping[str, int] = field(default_factory=dict)  # tensors, operators, subgraphs, bytes
     highlights: tuple[str, ...] = ()  # the declared facts as short phrases, in registration order
     headline: str | None = None  # the value of the headline fact (see qcheck.registry.Fact)
+    targets: Mapping[str, TargetResult] = field(default_factory=dict)  # --target name -> where the model runs
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

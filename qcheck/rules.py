@@ -23,6 +23,8 @@ class Context(NamedTuple):
 
     facts: Mapping[str, Any] = MappingProxyType({})  # what qcheck_model_facts returned, by key
     expect: str | None = None  # the --expect name the user demands (see qcheck_register_expectations)
+    # --target: the targets asked for, by name; rules made with `needs_targets` see each one's verdict here
+    targets: Mapping[str, Any] = MappingProxyType({})  # name -> qcheck.targets.TargetResult (or None before placement)
 
 
 CheckFn = Callable[["Model", Context], Iterable[Violation]]
@@ -37,6 +39,9 @@ class Rule:
     check: CheckFn
     severity: Severity = Severity.ERROR
     default: bool = True  # part of the default selection
+    # Runs after the target profiles placed the model's operators (Context.targets holds their
+    # results), and only when targets are asked for: the target rule family.
+    needs_targets: bool = False
     # The default fix hint of its findings, taken from the docs once, when the rule is made.
     fix: str | None = field(init=False, default=None, compare=False)
 
@@ -63,11 +68,12 @@ def fix_hint(doc: str) -> str | None:
     return text or None
 
 
-def rule(code: str, name: str, *, severity: Severity = Severity.ERROR, default: bool = True) -> Callable[[CheckFn], Rule]:
+def rule(code: str, name: str, *, severity: Severity = Severity.ERROR, default: bool = True,
+         needs_targets: bool = False) -> Callable[[CheckFn], Rule]:
     """Decorator turning a check function into a Rule."""
 
     def wrap(fn: CheckFn) -> Rule:
-        return Rule(code, name, fn, severity, default)
+        return Rule(code, name, fn, severity, default, needs_targets)
 
     return wrap
 

@@ -46,6 +46,27 @@ def micro(i, path):
         np.savez(job["outputs"] + f"{i}.npz", *arrays)
     say(event="ok", i=i, names=[])
 
+def placement(i, path):
+    # Which ops of subgraph 0 XNNPACK takes (targets.md 1.3): unfused, every delegated op becomes its
+    # own DELEGATE node, matched to the op that produces its outputs (by inputs when it has none).
+    it = Interpreter(model_path=path, num_threads=1, experimental_disable_delegate_node_fusion=True)
+    it.allocate_tensors()
+    ops = it._get_ops_details()
+    orig = [d for d in ops if d["op_name"] != "DELEGATE"]
+    producer = {int(t): d["index"] for d in orig for t in d["outputs"]}
+    on = set()
+    for d in (d for d in ops if d["op_name"] == "DELEGATE"):
+        found = {producer[int(t)] for t in d["outputs"] if int(t) in producer}
+        if not found:
+            ins = frozenset(int(t) for t in d["inputs"] if t >= 0)
+            found = set(sorted(x["index"] for x in orig if x["index"] not in on
+                               and frozenset(int(t) for t in x["inputs"] if t >= 0) == ins)[:1])
+        on |= found
+    fused = Interpreter(model_path=path, num_threads=1)
+    fused.allocate_tensors()
+    parts = sum(d["op_name"] == "DELEGATE" for d in fused._get_ops_details())
+    say(event="ok", i=i, names=[], delegated=sorted(on), partitions=parts, operators=len(orig))
+
 for i, path in enumerate(job["models"]):
     say(event="begin", i=i)  # a crash from here on is blamed on model i
     sys.stderr.write(f"@@qcheck-model {i}\n")
@@ -54,6 +75,10 @@ for i, path in enumerate(job["models"]):
     try:
         if job["runtime"] == "tflm":
             micro(i, path)
+            signal.alarm(0)
+            continue
+        if job["runtime"] == "xnnpack":
+            placement(i, path)
             signal.alarm(0)
             continue
         resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if job["runtime"] == "litert-builtin" else OpResolverType.AUTO
@@ -99,13 +124,18 @@ class RunResult:
     output_names: tuple[str, ...] = ()
     returncode: int | None = None
     stderr: str = field(default="", repr=False)
+    # runtime "xnnpack" only: the operators of subgraph 0 XNNPACK delegated, and into how many partitions
+    delegated: tuple[int, ...] = ()
+    partitions: int = 0
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
 
-RUNTIMES = ("litert", "litert-builtin", "tflm")  # LiteRT with its default delegate (XNNPACK), its builtin kernels only, TFLite Micro
+# LiteRT with its default delegate (XNNPACK), its builtin kernels only, TFLite Micro; and "xnnpack":
+# load only, and tell which operators the default XNNPACK delegate took (RunResult.delegated).
+RUNTIMES = ("litert", "litert-builtin", "tflm", "xnnpack")
 
 
 def run_interpreter(path: str | os.PathLike[str], timeout: float = 60.0, *, inputs: Sequence[np.ndarray] | None = None,
@@ -168,7 +198,9 @@ def _batch(job: dict[str, object], start: int, timeout: float, tmp: Path) -> dic
         if event["event"] == "begin":
             current = i
         elif event["event"] == "ok":
-            out[i] = RunResult("ok", "", _outputs(tmp / f"out{event['i']}.npz") if job["invoke"] else (), tuple(event["names"]), code, native.get(i, ""))
+            arrays = _outputs(tmp / f"out{event['i']}.npz") if job["invoke"] and job["runtime"] != "xnnpack" else ()
+            out[i] = RunResult("ok", "", arrays, tuple(event["names"]), code, native.get(i, ""),
+                               tuple(event.get("delegated", ())), int(event.get("partitions", 0)))
             current = None
         else:
             out[i] = RunResult("error", event["message"], (), (), code, native.get(i, ""))

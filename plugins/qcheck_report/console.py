@@ -9,11 +9,12 @@ from typing import TextIO
 from qcheck import Report
 from qcheck.findings import Severity
 from qcheck.textsafe import shown
+from qcheck_report import targets_view
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
+def render(reports: Sequence[Report], out: TextIO, *, verbose: bool = False) -> None:
     from rich.console import Console
 
     tty = out.isatty() if hasattr(out, "isatty") else False
@@ -27,6 +28,12 @@ def render(reports: Sequence[Report], out: TextIO) -> None:
             continue
         if r.highlights:
             console.print(f"  {shown(' · '.join(r.highlights))}")
+        for result in r.targets.values():
+            console.print(f"  [bold]{shown(targets_view.summary(result))}[/bold]")
+            for line in targets_view.every_op(result) if verbose else targets_view.grouped(result):
+                console.print(f"      {shown(line)}")
+            for line in targets_view.confirmation(result):
+                console.print(f"      [magenta]{shown(line)}[/magenta]")
         for f in sorted(r.findings, key=lambda f: -f.severity):  # errors first, each kind in graph order (a stable sort)
             style = _STYLE[f.severity]
             console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {shown(str(f.location))}: {shown(f.message)} [dim]\\[{f.rule}][/dim]")
@@ -39,3 +46,7 @@ def render(reports: Sequence[Report], out: TextIO) -> None:
     parts = [f"{totals[Severity.ERROR]} error(s)", f"{totals[Severity.WARNING]} warning(s)", f"{totals[Severity.INFO]} info"]
     tail = f", {unreadable} unreadable" if unreadable else ""
     console.print(f"[bold]{len(reports)} model(s): {', '.join(parts)}{tail}[/bold]")
+
+
+def render_verbose(reports: Sequence[Report], out: TextIO) -> None:
+    render(reports, out, verbose=True)

@@ -11,7 +11,7 @@ from qcheck import Report, __version__
 from qcheck.findings import Finding
 from qcheck.reporting import JSON_SCHEMA_VERSION as SCHEMA_VERSION
 
-_CORE_FIELDS = frozenset({"path", "error", "findings", "summary", "stats"})
+_CORE_FIELDS = frozenset({"path", "error", "findings", "summary", "stats", "targets"})
 
 
 def _clean(value: object) -> object:
@@ -50,6 +50,8 @@ def report_json(r: Report) -> dict[str, object]:
     entry["summary"] = r.summary
     if r.stats:
         entry["stats"] = dict(r.stats)
+    if r.targets:
+        entry["targets"] = {name: result.to_json() for name, result in r.targets.items()}
     return entry
 
 

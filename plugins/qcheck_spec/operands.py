@@ -47,13 +47,14 @@ def svdf_operand_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
         if tuple(state.shape) != want:
             yield Violation(at_tensor(sg, state, op), f"SVDF state has shape {list(state.shape)}; it must be [batch {want[0]}, memory_size "
                                                       f"{time.shape[1]} x num_filters {feature.shape[0]} = {want[1]}]: LiteRT and TFLite Micro "
-                                                      "refuse the model at prepare")
+                                                      "refuse the model at prepare", details={"runtimes": {"litert": "rejects", "tflm": "rejects"}})
         if x.dtype == "INT8":
             wrong = [t for t in (time, state) if t.dtype != "INT16"]
             for t in wrong:
                 what = "weights_time" if t is time else "state"
                 yield Violation(at_tensor(sg, t, op), f"int8 SVDF has {t.dtype} {what} '{t.name}'; its integer kernel needs INT16 weights_time and state: "
-                                                      "LiteRT loads the model and reads these buffers as int16, past their end")
+                                                      "LiteRT loads the model and reads these buffers as int16, past their end",
+                                details={"runtimes": {"litert": "crashes", "tflm": "runs"}})
 
 
 # Measured with ai-edge-litert 2.3.0 (builtin kernels, and with its default XNNPACK delegate: Prepare
@@ -63,6 +64,14 @@ _NO_BIAS: dict[tuple[str, str], str] = {
     ("CONV_2D", "-1"): "LiteRT refuses a CONV_2D whose bias is marked absent at prepare (TFLite Micro accepts it)",
     ("DEPTHWISE_CONV_2D", "absent"): "a two-input DEPTHWISE_CONV_2D crashes LiteRT (SIGSEGV; TFLite Micro accepts it)",
     ("DEPTHWISE_CONV_2D", "-1"): "LiteRT refuses a DEPTHWISE_CONV_2D whose bias is marked absent, and TFLite Micro crashes on it (SIGSEGV)",
+}
+
+
+_NO_BIAS_EFFECTS: dict[tuple[str, str], dict[str, str]] = {
+    ("CONV_2D", "absent"): {"litert": "rejects", "tflm": "runs"},
+    ("CONV_2D", "-1"): {"litert": "rejects", "tflm": "runs"},
+    ("DEPTHWISE_CONV_2D", "absent"): {"litert": "crashes", "tflm": "runs"},
+    ("DEPTHWISE_CONV_2D", "-1"): {"litert": "rejects", "tflm": "crashes"},
 }
 
 
@@ -95,4 +104,5 @@ def convolution_without_bias(model: Model, ctx: Context) -> Iterator[Violation]:
         form = "absent" if len(op.inputs) == 2 else "-1" if op.inputs[2] == -1 else None
         if form is not None:
             what = "has no bias input" if form == "absent" else "marks its bias input absent (-1)"
-            yield Violation(at_op(sg, op), f"{op.opcode} {what}: {_NO_BIAS[(op.opcode, form)]}")
+            yield Violation(at_op(sg, op), f"{op.opcode} {what}: {_NO_BIAS[(op.opcode, form)]}",
+                            details={"runtimes": _NO_BIAS_EFFECTS[(op.opcode, form)]})

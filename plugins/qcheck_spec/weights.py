@@ -97,7 +97,9 @@ def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violatio
     products in an int16 register: ruy's ARM NEON kernels without dot-product instructions
     (`ruy/kernel_arm64.cc`, SMULL + SMLAL) do, and -128 * -128 + -128 * -128 = 32768 overflows
     int16 (`ruy/validate.h`). LiteRT's reference and x86 kernels and TFLite Micro compute it
-    exactly, so most runtimes give the right result: a narrow but real risk, not an error.
+    exactly, so most runtimes give the right result: a narrow but real risk, not an error. The
+    finding says so (`details.runtimes`: LiteRT may compute it wrong on such ARM cores, TFLite Micro
+    runs it right): with `--target tflm` alone it is INFO.
 
     ## How to fix
     Clamp weights to [-127, 127] when quantizing (QAT: `narrow_range=True`).
@@ -115,7 +117,8 @@ def weight_outside_narrow_range(model: Model, ctx: Context) -> Iterator[Violatio
             where = f"channel(s) {_channels(bad)} of {rng[0].size}" if axis is not None else "the tensor"
             yield Violation(at_tensor(lay.sg, w, lay.op), f"{w.dtype} weight values reach {int(rng[0].min())} in {where}; the spec range is [-{lo}, {lo}]"
                             " (ARM NEON kernels without dot-product instructions can overflow an int16 sum of two products)",
-                            fix="requantize with a narrow (symmetric) range", details={"channels": bad[:64].tolist()})
+                            fix="requantize with a narrow (symmetric) range",
+                            details={"channels": bad[:64].tolist(), "runtimes": {"litert": "wrong", "tflm": "runs"}})
 
 
 @rule("QC203", "wrong-weight-quantized-dimension")

@@ -19,6 +19,19 @@ _ZP_RANGE = {
 }
 
 
+# The weighted ops whose TFLite Micro kernels read per-channel quantization of their filter (input 1):
+# conv_common.cc, depthwise_conv_common.cc, fully_connected_common.cc check the scale count against
+# the quantized dimension. Elsewhere TFLite Micro reads only scale[0] and zero_point[0].
+_MICRO_PER_CHANNEL = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+
+
+def _micro_effect(sg: Subgraph, t: Tensor, q: Quantization) -> str:
+    """What TFLite Micro does with broken per-axis parameters on `t`: refuses them only in a weighted kernel's filter."""
+    readers = [sg.operators[i] for i in sg.consumers.get(t.index, ())]
+    used = len(q.scale) > 1 and any(len(op.inputs) > 1 and op.inputs[1] == t.index and op.opcode in _MICRO_PER_CHANNEL for op in readers)
+    return "rejects" if used else "runs"
+
+
 def _affine(model: Model) -> list[tuple[Subgraph, Tensor, Quantization]]:
     """Every tensor with affine parameters, computed once per model and shared by the rules."""
 
@@ -68,7 +81,8 @@ def scale_zero_point_length_mismatch(model: Model, ctx: Context) -> Iterator[Vio
     """
     for sg, t, q in _affine(model):
         if len(q.scale) != len(q.zero_point):
-            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scale(s) but {len(q.zero_point)} zero point(s)")
+            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scale(s) but {len(q.zero_point)} zero point(s)",
+                            details={"runtimes": {"litert": "rejects"}})
 
 
 @rule("QC021", "quantized-dimension-out-of-range")
@@ -92,7 +106,8 @@ def quantized_dimension_out_of_range(model: Model, ctx: Context) -> Iterator[Vio
     for sg, t, q in _affine(model):
         rank = len(t.shape)
         if rank and not 0 <= q.quantized_dimension < rank:
-            yield Violation(at_tensor(sg, t), f"quantized_dimension is {q.quantized_dimension}, outside [0, {rank}) for shape {list(t.shape)}")
+            yield Violation(at_tensor(sg, t), f"quantized_dimension is {q.quantized_dimension}, outside [0, {rank}) for shape {list(t.shape)}",
+                            details={"runtimes": {"litert": "rejects", "tflm": _micro_effect(sg, t, q)}})
 
 
 @rule("QC022", "per-axis-count-mismatch")
@@ -115,7 +130,8 @@ def per_axis_count_mismatch(model: Model, ctx: Context) -> Iterator[Violation]:
     for sg, t, q in _affine(model):
         rank = len(t.shape)
         if len(q.scale) > 1 and rank and 0 <= q.quantized_dimension < rank and len(q.scale) != t.shape[q.quantized_dimension]:
-            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scales for dimension {q.quantized_dimension} of size {t.shape[q.quantized_dimension]} (shape {list(t.shape)})")
+            yield Violation(at_tensor(sg, t), f"{len(q.scale)} scales for dimension {q.quantized_dimension} of size {t.shape[q.quantized_dimension]} (shape {list(t.shape)})",
+                            details={"runtimes": {"litert": "rejects", "tflm": _micro_effect(sg, t, q)}})
 
 
 _NOT_NUMERIC = frozenset({"STRING", "BOOL", "RESOURCE", "VARIANT"})

@@ -21,6 +21,11 @@ def add_commands(sub: Any) -> None:
     common.add_output_options(p)
     p.add_argument("-j", "--jobs", type=int, metavar="N", help="verify in N worker processes (default: the number of CPUs)")
     p.add_argument("--statistics", action="store_true", help="one line per rule with its count instead of the findings (--format statistics)")
+    p.add_argument("--target", action="append", default=[], metavar="NAME",
+                   help="say where each op runs on this target (repeatable; 'all'; or a profile file, see 'qcheck targets')")
+    p.add_argument("--confirm", action="store_true",
+                   help="also load each model in the installed runtime of each target and show its own verdict beside qcheck's")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every operator's placement on each target")
     p.set_defaults(func=run_verify)
 
     p = sub.add_parser("inspect", help="show every tensor's quantization, the operators and a summary")
@@ -37,14 +42,24 @@ def reporter(registry: Registry, name: str) -> Any:
 
 
 def run_verify(args: argparse.Namespace, registry: Registry) -> int:
-    settings = resolve_names(registry, Settings(select=args.select, ignore=args.ignore, expect=args.expect))
+    from qcheck.targetfile import target_names
+
+    targets = target_names(registry, args.target)
+    if args.confirm and not targets:
+        raise UsageError("--confirm needs at least one --target")
+    settings = resolve_names(registry, Settings(select=args.select, ignore=args.ignore, expect=args.expect, targets=targets))
     check_settings(registry, settings)
     rep = reporter(registry, "statistics" if args.statistics else args.format)
     paths = common.expand_paths(args.models)
     if not paths:
         raise UsageError("no .tflite files found in the given folders")
     reports = verify_many(paths, registry, settings, args.jobs)
-    common.emit(args, lambda out: rep.render(reports, out))
+    if args.confirm:
+        from qcheck.confirm import confirm
+
+        reports = confirm(reports, registry)
+    render = rep.verbose_render if args.verbose and rep.verbose_render is not None else rep.render
+    common.emit(args, lambda out: render(reports, out))
     for r in reports:
         if r.error is not None:
             # The report carries the error too; stderr gets one line per unreadable model.

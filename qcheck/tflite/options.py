@@ -14,7 +14,7 @@ _DECODED: Final[dict[str, tuple[str, ...]]] = {
     "Conv2DOptions": ('padding', 'stride_w', 'stride_h', 'fused_activation_function', 'dilation_w_factor', 'dilation_h_factor', 'quantized_bias_type'),
     "DepthwiseConv2DOptions": ('padding', 'stride_w', 'stride_h', 'depth_multiplier', 'fused_activation_function', 'dilation_w_factor', 'dilation_h_factor'),
     "Conv3DOptions": ('fused_activation_function',),
-    "Pool2DOptions": ('filter_width', 'filter_height', 'fused_activation_function'),
+    "Pool2DOptions": ('padding', 'stride_w', 'stride_h', 'filter_width', 'filter_height', 'fused_activation_function'),
     "SVDFOptions": ('rank', 'fused_activation_function', 'asymmetric_quantize_inputs'),
     "RNNOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
     "SequenceRNNOptions": ('fused_activation_function', 'asymmetric_quantize_inputs'),
@@ -38,6 +38,14 @@ _DECODED: Final[dict[str, tuple[str, ...]]] = {
     "CallOnceOptions": ('init_subgraph_index',),
     "CallOptions": ('subgraph',),
     "LeakyReluOptions": ('alpha',),
+    # what the target profiles check (e.g. XNNPACK takes no STRIDED_SLICE masks, TFLite Micro's RESIZE options)
+    "StridedSliceOptions": ('begin_mask', 'end_mask', 'ellipsis_mask', 'new_axis_mask', 'shrink_axis_mask', 'offset'),
+    "ReducerOptions": ('keep_dims',),
+    "ResizeBilinearOptions": ('align_corners', 'half_pixel_centers'),
+    "ResizeNearestNeighborOptions": ('align_corners', 'half_pixel_centers'),
+    "SplitOptions": ('num_splits',),
+    "DepthToSpaceOptions": ('block_size',),
+    "SpaceToDepthOptions": ('block_size',),
 }
 # Byte fields that hold an enum: their values are decoded to names (ActivationFunctionType; TensorType,
 # where unset, 0, means "not specified").

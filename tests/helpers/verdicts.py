@@ -22,8 +22,9 @@ from testpaths import FIXTURES, LOCAL_MODELS, ROOT, SHARED_CORPUS, SHARED_MODELS
 from qcheck.runtime import RunResult, run_interpreters
 
 CACHE = ROOT / "tests" / "truth" / "runtime_verdicts.json"
-RUNTIMES = ("litert-builtin", "tflm")
-PACKAGES = {"litert-builtin": "ai-edge-litert", "tflm": "tflite-micro"}
+# LiteRT's builtin kernels and TFLite Micro: load, allocate, invoke; XNNPACK: which ops it delegates.
+RUNTIMES = ("litert-builtin", "tflm", "xnnpack")
+PACKAGES = {"litert-builtin": "ai-edge-litert", "tflm": "tflite-micro", "xnnpack": "ai-edge-litert"}
 TIMEOUT = 60.0
 
 
@@ -32,6 +33,8 @@ class Verdict(NamedTuple):
 
     status: str
     reason: str
+    delegated: tuple[int, ...] = ()  # xnnpack: the operators of subgraph 0 it took
+    partitions: int = 0  # xnnpack: into how many DELEGATE nodes
 
 
 def all_models() -> list[Path]:
@@ -63,8 +66,9 @@ def run(models: Sequence[Path]) -> dict[str, dict[str, Verdict]]:
     """Run every model through both runtimes now: sha256 -> runtime -> verdict."""
     out: dict[str, dict[str, Verdict]] = {sha256(p): {} for p in models}
     for rt in RUNTIMES:
-        for p, r in zip(models, run_interpreters(list(models), TIMEOUT, runtime=rt, memory_limit=4 << 30), strict=True):
-            out[sha256(p)][rt] = Verdict(r.status, reason(r))
+        results = run_interpreters(list(models), TIMEOUT, runtime=rt, memory_limit=4 << 30, invoke=rt != "xnnpack")
+        for p, r in zip(models, results, strict=True):
+            out[sha256(p)][rt] = Verdict(r.status, reason(r), r.delegated, r.partitions)
     return out
 
 
@@ -72,7 +76,8 @@ def verdicts(models: Sequence[Path]) -> dict[str, dict[str, Verdict]]:
     """The cached verdicts of `models` (for the installed runtime versions), running the missing ones live."""
     cached = json.loads(CACHE.read_text()) if CACHE.exists() else {}
     table = cached.get("models", {}) if cached.get("versions") == versions() else {}
-    known = {sha: {rt: Verdict(*v) for rt, v in entry["verdicts"].items()} for sha, entry in table.items()}
+    known = {sha: {rt: Verdict(v[0], v[1], tuple(v[2]), v[3]) if len(v) > 2 else Verdict(*v) for rt, v in entry["verdicts"].items()}
+             for sha, entry in table.items()}
     missing = [p for p in models if sha256(p) not in known]
     if missing:
         known.update(run(missing))
@@ -90,7 +95,7 @@ def write_cache(models: Sequence[Path]) -> None:
     table = run(models)
     data = {"versions": versions(), "models": {
         sha256(p): {"path": _shown(p),
-                    "verdicts": {rt: list(v) for rt, v in table[sha256(p)].items()}} for p in sorted(models, key=sha256)}}
+                    "verdicts": {rt: list(v) if rt == "xnnpack" else list(v[:2]) for rt, v in table[sha256(p)].items()}} for p in sorted(models, key=sha256)}}
     CACHE.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 

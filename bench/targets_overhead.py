@@ -1,0 +1,108 @@
+"""What `--target litert --target xnnpack --target tflm` adds to `qcheck verify` (run by hand; writes its section of bench/RESULTS.md).
+
+Usage: .venv/bin/python bench/targets_overhead.py [--runs 7]
+
+On the ResNet50-sized int8 model and the 50,000-tensor model of bench/run.py (generated into
+bench/out/ when missing), alternately: verify without targets, and verify with the three runtime
+targets, both in-process (qcheck.verify on a loaded registry: the work itself) and as whole processes
+(as a user pays). Overhead = median(with) / median(without) - 1. `--confirm` runs the runtimes
+themselves and is opt-in: not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import models
+from run import OUT, compile_bytecode
+
+TARGETS = ("litert", "xnnpack", "tflm")
+LIMIT = 0.30  # the issue's bound: the three targets add at most 30 %
+BEGIN, END = "<!-- targets-overhead -->", "<!-- /targets-overhead -->"
+
+
+def median(times: list[float]) -> float:
+    return statistics.median(times)
+
+
+def alternate(runs: int, without: Callable[[], object], with_: Callable[[], object]) -> tuple[list[float], list[float]]:
+    """Seconds of each call, the two taking turns so that both see the same machine."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for fn, out in zip((without, with_), times, strict=True):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return times
+
+
+def in_process(path: Path, runs: int) -> tuple[list[float], list[float]]:
+    import qcheck
+    from qcheck.engine import Settings, default_registry
+
+    registry = default_registry()
+    plain, targeted = Settings(), Settings(targets=TARGETS)
+    qcheck.verify(path, registry=registry, settings=targeted)  # warm: the profiles' modules imported
+    return alternate(runs, lambda: qcheck.verify(path, registry=registry, settings=plain),
+                     lambda: qcheck.verify(path, registry=registry, settings=targeted))
+
+
+def processes(path: Path, runs: int) -> tuple[list[float], list[float]]:
+    """Whole `qcheck verify` processes with the default console report, as a user runs them."""
+    base = [sys.executable, "-m", "qcheck", "verify", str(path)]
+    targeted = base + [a for t in TARGETS for a in ("--target", t)]
+    return alternate(runs, lambda: subprocess.run(base, check=False, capture_output=True),
+                     lambda: subprocess.run(targeted, check=False, capture_output=True))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    compile_bytecode()
+    OUT.mkdir(exist_ok=True)
+    paths = {"ResNet50-sized int8": OUT / "resnet50_int8.tflite", "50,000 tensors": OUT / "deep_50k.tflite"}
+    if not paths["ResNet50-sized int8"].exists():
+        models.resnet50_like(paths["ResNet50-sized int8"])
+    if not paths["50,000 tensors"].exists():
+        models.deep(paths["50,000 tensors"], 16666)
+    rows = []
+    for name, path in paths.items():
+        for kind, measure in (("in-process", in_process), ("process", processes)):
+            without, with_ = measure(path, args.runs)
+            over = median(with_) / median(without) - 1
+            rows.append(f"| {name} | {kind} | {median(without):.4g} | {median(with_):.4g} | {over:+.0%} | {'yes' if over <= LIMIT else 'no'} |")
+            print(rows[-1], flush=True)
+    section = "\n".join([
+        BEGIN,
+        "## Target profiles: what --target litert --target xnnpack --target tflm adds to verify",
+        "",
+        f"Measured by `bench/targets_overhead.py` on {time.strftime('%Y-%m-%d')}, {args.runs} alternating runs, medians in seconds.",
+        "Bound: at most +30 % (`--confirm`, which runs the runtimes themselves, is opt-in and not counted).",
+        "",
+        "| model | timed | verify | verify + 3 targets | added | within 30 % |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        END,
+    ])
+    results = HERE / "RESULTS.md"
+    text = results.read_text()
+    if BEGIN in text:
+        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.DOTALL)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Target results as console lines: one summary per target, the ops that do not map grouped by reason."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
+from qcheck.targets import OpPlacement, TargetResult
+
+
+def _kinds(ops: list[OpPlacement], limit: int = 6) -> str:
+    counts = Counter(op.opcode for op in ops).most_common()
+    text = ", ".join(f"{n} {k}" for k, n in counts[:limit])
+    return text + (f", {sum(n for _, n in counts[limit:])} more" if len(counts) > limit else "")
+
+
+def summary(result: TargetResult) -> str:
+    """One line: the verdict, and for a delegate the share of ops and MACs it takes, in how many partitions."""
+    total = len(result.ops)
+    head = f"{result.target}: {result.verdict}"
+    bad = [op for op in result.ops if op.placement == "unsupported"]
+    if result.partitions or any(op.placement == "accelerated" for op in result.ops):
+        on = result.count("accelerated")
+        share = result.mac_share
+        macs = f", {share:.0%} of MACs" if share is not None else ""
+        cpu = [op for op in result.ops if op.placement == "cpu"]
+        tail = f"; {len(cpu)} on CPU: {_kinds(cpu)}" if cpu else ""
+        line = f"{head}: {on}/{total} ops delegated in {len(result.partitions)} partition(s){macs}{tail}"
+    elif bad or result.problems:
+        line = f"{head}: {len(bad)} of {total} ops cannot run" + (f": {_kinds(bad)}" if bad else "")
+    else:
+        line = f"{head}: all {total} ops run on {result.runtime or 'its kernels'}"
+    unknown = result.count("unknown")
+    return line + (f"; {unknown} unknown" if unknown else "")
+
+
+def grouped(result: TargetResult) -> Iterator[str]:
+    """The ops that are not accelerated (or cannot run), grouped by their first reason; model-wide problems first."""
+    for reason in result.problems:
+        yield f"{reason.rule}: {reason.message}"
+    groups: dict[str, list[OpPlacement]] = defaultdict(list)
+    for op in result.ops:
+        if op.reasons and op.placement != "accelerated":
+            groups[op.reasons[0].rule].append(op)
+    for rule, ops in groups.items():
+        where = ", ".join(f"{op.operator}" if op.subgraph == 0 else f"{op.subgraph}:{op.operator}" for op in ops[:12])
+        more = ", ..." if len(ops) > 12 else ""
+        yield f"{rule} ({len(ops)} op(s): {_kinds(ops, 4)}; ops {where}{more}): {ops[0].reasons[0].message}"
+
+
+def every_op(result: TargetResult) -> Iterator[str]:
+    for op in result.ops:
+        why = "; ".join(f"{r.rule}: {r.message}" for r in op.reasons)
+        yield f"{op.subgraph}:{op.operator} {op.opcode} {op.placement}" + (f" ({why})" if why else "")
+
+
+def confirmation(result: TargetResult) -> Iterator[str]:
+    c = result.confirmed
+    if c is None:
+        return
+    if c.agrees is None:
+        yield f"not confirmed: {c.runtime or 'the runtime'} is not installed ({c.message})"
+        return
+    said = "runs it" if c.status == "ok" else f"{c.status}: {c.message}" if c.message else c.status
+    if c.partitions is not None:
+        said += f", {len(c.delegated or ())} ops delegated in {c.partitions} partition(s)"
+    yield f"{c.runtime} {said}: {'agrees' if c.agrees else 'DISAGREES'}"
+    for d in c.disagreements[:10]:
+        yield f"  {d}"

@@ -1,0 +1,54 @@
+"""Built-in plugin: the target profiles of runtimes installed on this machine (litert, xnnpack, tflm) and the QC6xx rules."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+
+from qcheck import Rule, Target, hookimpl
+from qcheck.findings import Finding
+from qcheck.rules import collect
+from qcheck.targets import Placed
+from qcheck.tflite.model import Model
+from qcheck_targets import rules
+
+LITERT_SOURCES = (
+    "LiteRT tflite/core/kernels/register.cc (BuiltinOpResolver; ranges checked against the ai-edge-litert 2.3.0 wheel)",
+    "LiteRT tflite/core/subgraph.cc (unresolved custom ops, Flex ops, kernel Prepare failures)",
+    "the spec rules' findings whose details say LiteRT refuses the model",
+)
+XNNPACK_SOURCES = ("LiteRT tflite/delegates/xnnpack/xnnpack_delegate.cc (VisitNode and its Visit*Node checks)",
+                   "LiteRT tflite/graph_info.cc (PartitionGraphIntoIndependentNodeSubsets)")
+TFLM_SOURCES = (
+    "TFLite Micro python/tflite_micro/python_ops_resolver.cc (checked op by op against the wheel)",
+    "TFLite Micro tensorflow/lite/micro/kernels/*.cc Prepare and Eval type checks (tflm_kernels.py)",
+    "TFLite Micro micro_allocator.cc, micro_interpreter_graph.cc (no STRING tensors, no resizing)",
+    "the spec rules' findings whose details say TFLite Micro refuses or crashes on the model",
+)
+
+
+def _lazy(module: str) -> Callable[[Model, Mapping[str, object], Sequence[Finding]], Placed]:
+    """The profile's `place`, imported on first use: its tables cost start-up time only with --target."""
+    def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
+        placed: Placed = importlib.import_module(f"qcheck_targets.{module}").place(model, facts, findings)
+        return placed
+
+    return place
+
+
+@hookimpl
+def qcheck_register_targets(register: Callable[[Target], None]) -> None:
+    register(Target("litert", "LiteRT's builtin CPU kernels, no delegate: op versions, custom and Flex ops, kernel Prepare checks",
+                    _lazy("litert"), runtime="ai-edge-litert", sources=LITERT_SOURCES, confirm="litert-builtin",
+                    judges="litert"))
+    register(Target("xnnpack", "LiteRT's default CPU delegate (QS8 and QU8 on, dynamic FC off): which ops it takes, in how many partitions",
+                    _lazy("xnnpack"), runtime="ai-edge-litert", sources=(*XNNPACK_SOURCES, *LITERT_SOURCES), delegate=True,
+                    confirm="xnnpack", judges="litert"))
+    register(Target("tflm", "TFLite Micro's Python interpreter: its op resolver and its kernels' type checks",
+                    _lazy("tflm"), runtime="tflite-micro", sources=TFLM_SOURCES, confirm="tflm", judges="tflm"))
+
+
+@hookimpl
+def qcheck_register_rules(register: Callable[[Rule], None]) -> None:
+    for r in collect(rules):
+        register(r)

@@ -1,0 +1,188 @@
+"""What every target profile needs: op labels, MAC counts, tensor kinds and placements from findings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+
+from qcheck.findings import Finding
+from qcheck.inspection import op_label
+from qcheck.targets import OpPlacement, Reason
+from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
+
+# Effects a finding's details["runtimes"] may name that stop a runtime: the op cannot run there.
+FATAL = frozenset({"rejects", "crashes", "aborts"})
+
+
+def ops_of(model: Model) -> Iterator[tuple[Subgraph, Operator]]:
+    for sub in model.subgraphs:
+        for op in sub.operators:
+            yield sub, op
+
+
+def _dims(t: Tensor | None) -> list[int]:
+    return [max(d, 1) for d in t.shape] if t is not None else []
+
+
+def _prod(values: Sequence[int]) -> int:
+    n = 1
+    for v in values:
+        n *= v
+    return n
+
+
+def macs(sub: Subgraph, op: Operator) -> int:
+    """Multiply-accumulates of one invocation of a weighted op (unknown dimensions count as 1), else 0."""
+    ins = sub.inputs_of(op)
+    out = sub.tensor(op.outputs[0]) if op.outputs else None
+    if len(ins) < 2 or ins[1] is None or out is None:
+        return 0
+    weights = _dims(ins[1])
+    if op.opcode == "CONV_2D" and len(weights) == 4:
+        return _prod(_dims(out)) * _prod(weights[1:])
+    if op.opcode == "DEPTHWISE_CONV_2D" and len(weights) == 4:
+        return _prod(_dims(out)) * weights[1] * weights[2]
+    if op.opcode == "FULLY_CONNECTED" and weights:
+        return _prod(_dims(out)) * weights[-1]
+    if op.opcode == "BATCH_MATMUL" and ins[0] is not None and len(ins[0].shape) >= 2:
+        a = _dims(ins[0])
+        return _prod(_dims(out)) * (a[-2] if op.options.get("adj_x") else a[-1])
+    if op.opcode == "TRANSPOSE_CONV" and len(ins) > 2 and ins[2] is not None and len(weights) == 4:
+        return _prod(_dims(ins[2])) * _prod(weights[:3])
+    return 0
+
+
+def fatal_by_op(findings: Sequence[Finding], runtime: str) -> tuple[dict[tuple[int, int], list[Reason]], list[Reason]]:
+    """The findings that say `runtime` refuses or crashes on the model: by (subgraph, operator), and model-wide.
+
+    A rule says so in its finding's ``details["runtimes"]``, e.g. ``{"litert": "rejects", "tflm": "runs"}``.
+    """
+    by_op: dict[tuple[int, int], list[Reason]] = defaultdict(list)
+    model_wide: list[Reason] = []
+    for f in findings:
+        effects = f.details.get("runtimes") if isinstance(f.details, Mapping) else None
+        if not isinstance(effects, Mapping) or effects.get(runtime) not in FATAL:
+            continue
+        reason = Reason(f.code, f.message)
+        loc = f.location
+        if loc.operator is not None:
+            by_op[(loc.subgraph or 0, loc.operator)].append(reason)
+        else:
+            model_wide.append(reason)
+    return by_op, model_wide
+
+
+def placement(model: Model, sub: Subgraph, op: Operator, where: str, reasons: Sequence[Reason] = ()) -> OpPlacement:
+    return OpPlacement(sub.index, op.index, op_label(model, op), where, tuple(reasons), macs(sub, op))
+
+
+# A decision for one op: its placement and reasons. It may depend only on what op_key captures (the op
+# code and version, options, and each operand's kind), so that identical ops are judged once.
+Decision = tuple[str, tuple[Reason, ...]]
+_WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"})
+
+
+# Ops whose placement in some profile depends on the operands' scale and zero-point values, not only on
+# their kinds: XNNPACK's ratio checks (ADD, SUB, MUL, LEAKY_RELU, QUANTIZE: CheckTensorsInputOutputScale and
+# friends) and its equal-quantization checks (RESHAPE, CONCATENATION). Elsewhere the values stay out of
+# the key, so that layers differing only in their scales share one decision.
+SCALE_SENSITIVE = frozenset({"ADD", "SUB", "MUL", "LEAKY_RELU", "QUANTIZE", "RESHAPE", "CONCATENATION"})
+
+
+def _tensor_key(model: Model, t: Tensor, values: bool) -> tuple[object, ...]:
+    """What a profile may read of an operand: type, shape, quantization summary, constness, small parameter values.
+
+    Kept lean (no numpy calls for most tensors): it is built for every tensor of every model.
+    """
+    q = t.quantization
+    if q is None:
+        quant: tuple[object, ...] | None = None
+    else:
+        quant = (q.details_type, q.details, len(q.scale), q.quantized_dimension)
+        if values:
+            quant += (float(q.scale[0]) if len(q.scale) else None, int(q.zero_point[0]) if len(q.zero_point) else None)
+    buffers = model.buffers
+    const = 0 <= t.buffer < len(buffers) and buffers[t.buffer].size > 0
+    data = None
+    if const and q is None and t.dtype in ("INT32", "INT64") and len(t.shape) <= 2 and 0 < t.num_elements <= 16:
+        a = model.array(t)  # parameters (axes, perm, shape, begin/end): their values decide; biases are quantized
+        data = None if a is None else tuple(a.tolist())
+    return (t.dtype, t.shape, quant, const, data, t.sparsity is not None, t.is_variable)
+
+
+def op_keys(model: Model) -> list[list[tuple[object, ...]]]:
+    """Per subgraph, per operator: what a profile's decision may depend on (shared by every target).
+
+    The op code (and so a custom op's name) and version, the options, each operand's kind, repeated
+    and aliased operands. Not: names, positions, producers (a profile that follows the graph keeps
+    that state itself and adds it to the key).
+    """
+    def compute() -> list[list[tuple[object, ...]]]:
+        out: list[list[tuple[object, ...]]] = []
+        for sub in model.subgraphs:
+            kinds: tuple[dict[int, tuple[object, ...]], dict[int, tuple[object, ...]]] = ({}, {})
+            tensors, n = sub.tensors, len(sub.tensors)
+            rows: list[tuple[object, ...]] = []
+            for op in sub.operators:
+                values = op.opcode in SCALE_SENSITIVE
+                seen = kinds[values]
+                operands = []
+                for i in (*op.inputs, *op.outputs):
+                    k = seen.get(i)
+                    if k is None:
+                        k = seen[i] = _tensor_key(model, tensors[i], values) if 0 <= i < n else (i,)
+                    operands.append(k)
+                rows.append((op.opcode_index, op.options_type, tuple(op.options.values()), len(op.inputs), tuple(operands),
+                             len(set(op.inputs)) != len(op.inputs), not set(op.inputs).isdisjoint(op.outputs), len(op.intermediates)))
+            out.append(rows)
+        return out
+
+    return model.memo("qcheck_targets.op_keys", compute)
+
+
+def _facts(model: Model) -> list[list[tuple[str, int]]]:
+    """Per subgraph, per operator: its label and MACs (computed once per model, shared by every target)."""
+    def compute() -> list[list[tuple[str, int]]]:
+        return [[(op_label(model, op), macs(sub, op) if op.opcode in _WEIGHTED else 0) for op in sub.operators] for sub in model.subgraphs]
+
+    return model.memo("qcheck_targets.op_facts", compute)
+
+
+def place_all(model: Model, decide: Callable[[Model, Subgraph, Operator], Decision],
+              extra: Mapping[tuple[int, int], Sequence[Reason]], fallback: str = "unsupported",
+              key: Callable[[Model, Subgraph, Operator], Hashable] | None = None) -> tuple[OpPlacement, ...]:
+    """Every operator placed by `decide`, once per distinct key; `extra` reasons (from findings) make an op `fallback`.
+
+    `key` says what the decision depends on (None from it: decide this op on its own); by default
+    everything `op_keys` captures. Identical layers, as most models are made of, are judged once.
+    """
+    facts = _facts(model)
+    keys = op_keys(model) if key is None else None
+    decided: dict[Hashable, Decision] = {}
+    out = []
+    for sub in model.subgraphs:
+        sub_facts = facts[sub.index]
+        for op in sub.operators:
+            k = keys[sub.index][op.index] if keys is not None else key(model, sub, op)  # type: ignore[misc]
+            d = decided.get(k) if k is not None else None
+            if d is None:
+                d = decide(model, sub, op)
+                if k is not None:
+                    decided[k] = d
+            where, reasons = d
+            more = extra.get((sub.index, op.index))
+            if more:
+                where, reasons = (where if where == "unsupported" else fallback), (*reasons, *more)
+            label, count = sub_facts[op.index]
+            out.append(OpPlacement(sub.index, op.index, label, where, reasons, count))
+    return tuple(out)
+
+
+def custom_name(model: Model, op: Operator) -> str:
+    codes = model.operator_codes
+    return (codes[op.opcode_index].custom_code or "") if 0 <= op.opcode_index < len(codes) else ""
+
+
+def version(model: Model, op: Operator) -> int:
+    codes = model.operator_codes
+    return codes[op.opcode_index].version if 0 <= op.opcode_index < len(codes) else 1

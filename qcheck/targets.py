@@ -1,0 +1,185 @@
+"""Target verdicts: where each operator runs on a target, the delegate's partitions and the model's verdict."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from qcheck.findings import Finding
+    from qcheck.registry import Target
+    from qcheck.tflite.model import Model, Subgraph
+
+# accelerated: in a delegate partition; cpu: the runtime's builtin kernel; unsupported: the runtime
+# cannot run the op (the model fails); unknown: qcheck cannot tell (a reason says why).
+PLACEMENTS = ("accelerated", "cpu", "unsupported", "unknown")
+VERDICTS = ("runs", "runs-partly", "fails")
+
+
+class Reason(NamedTuple):
+    """Why an op is placed where it is: a profile's rule id and a message with the actual values."""
+
+    rule: str
+    message: str
+
+
+class OpPlacement(NamedTuple):
+    """Where one operator runs on a target."""
+
+    subgraph: int
+    operator: int
+    opcode: str  # the op's label: builtin name, or CUSTOM(name)
+    placement: str  # one of PLACEMENTS
+    reasons: tuple[Reason, ...] = ()
+    macs: int = 0  # multiply-accumulates of one invocation (0 where not counted)
+
+
+class Confirmation(NamedTuple):
+    """The real runtime's own answer (--confirm), beside qcheck's."""
+
+    runtime: str  # "ai-edge-litert 2.3.0"
+    status: str  # qcheck.runtime.RunResult.status: ok, error, crash, timeout, unavailable
+    message: str  # the runtime's reason, when it refused
+    agrees: bool | None  # None: the runtime could not be asked (not installed)
+    disagreements: tuple[str, ...] = ()  # what differs, e.g. "op 7 AVERAGE_POOL_2D: runtime cpu, qcheck accelerated"
+    delegated: tuple[int, ...] | None = None  # a delegate's operators of subgraph 0, as the runtime placed them
+    partitions: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._asdict().items()}
+
+
+class Placed(NamedTuple):
+    """What a profile's `place` returns: every operator's placement, and problems no single op owns."""
+
+    ops: tuple[OpPlacement, ...]
+    problems: tuple[Reason, ...] = ()  # model-wide reasons the runtime refuses the model (the verdict is "fails")
+
+
+class TargetResult(NamedTuple):
+    """One target's answer for one model."""
+
+    target: str
+    verdict: str  # one of VERDICTS
+    runtime: str  # "ai-edge-litert 2.3.0": the runtime the profile describes
+    ops: tuple[OpPlacement, ...]
+    partitions: tuple[tuple[int, ...], ...] = ()  # subgraph 0's delegate partitions, as operator indices
+    problems: tuple[Reason, ...] = ()  # model-wide reasons the runtime refuses the model
+    confirmed: Confirmation | None = None  # --confirm: what the real runtime did
+
+    def count(self, placement: str) -> int:
+        return sum(1 for op in self.ops if op.placement == placement)
+
+    @property
+    def mac_share(self) -> float | None:
+        """The share of MACs in accelerated ops (None when the model has none counted)."""
+        total = sum(op.macs for op in self.ops)
+        return sum(op.macs for op in self.ops if op.placement == "accelerated") / total if total else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "runtime": self.runtime, "problems": [r._asdict() for r in self.problems],
+                "partitions": [{"ops": list(p)} for p in self.partitions],
+                "ops": [{"subgraph": o.subgraph, "operator": o.operator, "opcode": o.opcode, "placement": o.placement,
+                         "reasons": [r._asdict() for r in o.reasons]} for o in self.ops],
+                **({"confirmed": self.confirmed.to_json()} if self.confirmed is not None else {})}
+
+
+@cache
+def runtime_version(distribution: str) -> str:
+    """"ai-edge-litert 2.3.0", or "ai-edge-litert (not installed)": the profile still answers from its tables."""
+    if not distribution:
+        return ""
+    import importlib.metadata  # (only with --target: costs ~25 ms of imports on every start)
+
+    try:
+        return f"{distribution} {importlib.metadata.version(distribution)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{distribution} (not installed)"
+
+
+def judge(target: Target, model: Model, facts: Mapping[str, object], findings: Sequence[Finding] = ()) -> TargetResult:
+    """Place every operator with the target's profile, partition the delegated ones and give the verdict."""
+    placed = target.place(model, facts, findings)
+    ops = placed.ops
+    partitions: tuple[tuple[int, ...], ...] = ()
+    if target.delegate and model.subgraphs:
+        chosen = {op.operator for op in ops if op.subgraph == 0 and op.placement == "accelerated"}
+        partitions = partition(model.subgraphs[0], chosen, side_effects(model))
+    if placed.problems or any(op.placement == "unsupported" for op in ops):
+        verdict = "fails"
+    elif target.delegate and any(op.placement != "accelerated" for op in ops):
+        verdict = "runs-partly"
+    else:
+        verdict = "runs"
+    return TargetResult(target.name, verdict, runtime_version(target.runtime), ops, partitions, placed.problems)
+
+
+def side_effects(model: Model) -> frozenset[int]:
+    """Operators of subgraph 0 that LiteRT treats as having side effects: they keep their order across partitions.
+
+    LiteRT `tflite/core/subgraph.cc` OpMightHaveSideEffect: an op reading or writing a RESOURCE
+    tensor, or a control-flow op (IF, WHILE, CALL_ONCE) whose subgraphs may have side effects.
+    """
+    def has_resource(sub: Subgraph, indices: Sequence[int]) -> bool:
+        return any(t is not None and t.dtype == "RESOURCE" for t in map(sub.tensor, indices))
+
+    def subgraph_effects(i: int) -> bool:
+        return 0 <= i < len(model.subgraphs) and any(has_resource(model.subgraphs[i], (*op.inputs, *op.outputs))
+                                                    for op in model.subgraphs[i].operators)
+
+    main = model.subgraphs[0]
+    out = set()
+    for op in main.operators:
+        if has_resource(main, (*op.inputs, *op.outputs)):
+            out.add(op.index)
+        elif op.opcode in ("IF", "WHILE", "CALL_ONCE"):
+            branches = [v for k, v in op.options.items() if k.endswith("subgraph_index") and isinstance(v, int)]
+            if any(subgraph_effects(b) for b in branches):
+                out.add(op.index)
+    return frozenset(out)
+
+
+def partition(sub: Subgraph, chosen: set[int], effects: frozenset[int] = frozenset()) -> tuple[tuple[int, ...], ...]:
+    """The delegate partitions LiteRT makes of `chosen` operators: its greedy epoch walk, rewritten.
+
+    LiteRT `tflite/graph_info.cc` PartitionGraphIntoIndependentNodeSubsetsImpl (greedy, with a
+    control edge between consecutive side-effect ops): each epoch takes every op of the epoch's kind
+    (delegated or not) whose inputs are ready, again and again until none is left; the kind is that
+    of the first ready op in execution order. The partitions are the delegated epochs. Here the
+    sweeps are a ready set, so the walk costs O(ops log ops) however the kinds alternate.
+    """
+    ops = sub.operators
+    pending = [0] * len(ops)
+    for op in ops:
+        pending[op.index] = sum(1 for t in set(op.inputs) if t in sub.producers)
+    order = sorted(effects)
+    after = dict(itertools.pairwise(order))  # side-effect op -> the next one, which waits for it
+    for later in after.values():
+        pending[later] += 1
+    ready = [op.index for op in ops if pending[op.index] == 0]
+    heapq.heapify(ready)
+    parts: list[tuple[int, ...]] = []
+    while ready:
+        kind = ready[0] in chosen  # the first ready op in execution order sets the epoch's kind
+        waiting, members = [], []
+        while ready:
+            i = heapq.heappop(ready)
+            if (i in chosen) != kind:
+                waiting.append(i)
+                continue
+            members.append(i)
+            freed = [c for t in set(ops[i].outputs) if t >= 0 for c in set(sub.consumers.get(t, ()))]
+            if i in after:
+                freed.append(after[i])
+            for c in freed:
+                pending[c] -= 1
+                if pending[c] == 0:
+                    heapq.heappush(ready, c)
+        for i in waiting:
+            heapq.heappush(ready, i)
+        if kind:
+            parts.append(tuple(sorted(members)))
+    return tuple(parts)
