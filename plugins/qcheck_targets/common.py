@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 
@@ -12,6 +13,7 @@ from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 
 # Effects a finding's details["runtimes"] may name that stop a runtime: the op cannot run there.
 FATAL = frozenset({"rejects", "crashes", "aborts"})
+_WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"})  # the ops with MACs
 
 
 def ops_of(model: Model) -> Iterator[tuple[Subgraph, Operator]]:
@@ -20,35 +22,30 @@ def ops_of(model: Model) -> Iterator[tuple[Subgraph, Operator]]:
             yield sub, op
 
 
-def _dims(t: Tensor | None) -> list[int]:
-    return [max(d, 1) for d in t.shape] if t is not None else []
-
-
-def _prod(values: Sequence[int]) -> int:
-    n = 1
-    for v in values:
-        n *= v
-    return n
+def _size(shape: tuple[int, ...]) -> int:
+    """Elements of a shape, unknown (-1) or zero dimensions counting as 1."""
+    n = math.prod(shape)
+    return n if n > 0 else math.prod(max(d, 1) for d in shape)
 
 
 def macs(sub: Subgraph, op: Operator) -> int:
     """Multiply-accumulates of one invocation of a weighted op (unknown dimensions count as 1), else 0."""
-    ins = sub.inputs_of(op)
-    out = sub.tensor(op.outputs[0]) if op.outputs else None
-    if len(ins) < 2 or ins[1] is None or out is None:
+    code, ins, tensors = op.opcode, op.inputs, sub.tensors
+    if code not in _WEIGHTED or len(ins) < 2 or not op.outputs or not 0 <= ins[1] < len(tensors) or not 0 <= op.outputs[0] < len(tensors):
         return 0
-    weights = _dims(ins[1])
-    if op.opcode == "CONV_2D" and len(weights) == 4:
-        return _prod(_dims(out)) * _prod(weights[1:])
-    if op.opcode == "DEPTHWISE_CONV_2D" and len(weights) == 4:
-        return _prod(_dims(out)) * weights[1] * weights[2]
-    if op.opcode == "FULLY_CONNECTED" and weights:
-        return _prod(_dims(out)) * weights[-1]
-    if op.opcode == "BATCH_MATMUL" and ins[0] is not None and len(ins[0].shape) >= 2:
-        a = _dims(ins[0])
-        return _prod(_dims(out)) * (a[-2] if op.options.get("adj_x") else a[-1])
-    if op.opcode == "TRANSPOSE_CONV" and len(ins) > 2 and ins[2] is not None and len(weights) == 4:
-        return _prod(_dims(ins[2])) * _prod(weights[:3])
+    w, out = tensors[ins[1]].shape, _size(tensors[op.outputs[0]].shape)
+    if code == "CONV_2D" and len(w) == 4:
+        return out * _size(w[1:])
+    if code == "DEPTHWISE_CONV_2D" and len(w) == 4:
+        return out * max(w[1], 1) * max(w[2], 1)
+    if code == "FULLY_CONNECTED" and w:
+        return out * max(w[-1], 1)
+    a = tensors[ins[0]].shape if 0 <= ins[0] < len(tensors) else ()
+    if code == "BATCH_MATMUL" and len(a) >= 2:
+        return out * max(a[-2] if op.options.get("adj_x") else a[-1], 1)
+    x = tensors[ins[2]].shape if len(ins) > 2 and 0 <= ins[2] < len(tensors) else None
+    if code == "TRANSPOSE_CONV" and x is not None and len(w) == 4:
+        return _size(x) * _size(w[:3])
     return 0
 
 
@@ -79,7 +76,6 @@ def placement(model: Model, sub: Subgraph, op: Operator, where: str, reasons: Se
 # A decision for one op: its placement and reasons. It may depend only on what op_key captures (the op
 # code and version, options, and each operand's kind), so that identical ops are judged once.
 Decision = tuple[str, tuple[Reason, ...]]
-_WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"})
 
 
 # Ops whose placement in some profile depends on the operands' scale and zero-point values, not only on
@@ -143,7 +139,7 @@ def op_keys(model: Model) -> list[list[tuple[object, ...]]]:
 def _facts(model: Model) -> list[list[tuple[str, int]]]:
     """Per subgraph, per operator: its label and MACs (computed once per model, shared by every target)."""
     def compute() -> list[list[tuple[str, int]]]:
-        return [[(op_label(model, op), macs(sub, op) if op.opcode in _WEIGHTED else 0) for op in sub.operators] for sub in model.subgraphs]
+        return [[(op_label(model, op) if op.is_custom else op.opcode, macs(sub, op)) for op in sub.operators] for sub in model.subgraphs]
 
     return model.memo("qcheck_targets.op_facts", compute)
 

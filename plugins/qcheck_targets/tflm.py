@@ -41,13 +41,14 @@ def kernel(model: Model, sub: Subgraph, op: Operator) -> Iterator[Reason]:
     x = ins[0] if ins else None
     y = outs[0] if outs else None
     code = op.opcode
-    if code in WEIGHTED and len(ins) > 1 and ins[1] is not None and x is not None:
-        pair = (x.dtype, ins[1].dtype)
+    data = ins[2] if code == "TRANSPOSE_CONV" and len(ins) > 2 else x  # (TRANSPOSE_CONV: output shape, filter, data)
+    if code in WEIGHTED and len(ins) > 1 and ins[1] is not None and data is not None:
+        pair = (data.dtype, ins[1].dtype)
         allowed = K.FILTER_PAIRS.get(code)
         if allowed is not None and pair not in allowed:
-            hybrid = x.dtype == "FLOAT32" and ins[1].dtype in ("INT8", "INT4")
+            hybrid = data.dtype == "FLOAT32" and ins[1].dtype in ("INT8", "INT4")
             what = "Hybrid models are not supported on TFLite Micro" if hybrid else "TFLite Micro has no kernel for it"
-            yield _r("hybrid" if hybrid else "types", f"{code} with {x.dtype} input and {ins[1].dtype} filter: {what}")
+            yield _r("hybrid" if hybrid else "types", f"{code} with {data.dtype} input and {ins[1].dtype} filter: {what}")
             return
     elif code == "QUANTIZE" and x is not None and y is not None:
         if (x.dtype, y.dtype) not in K.QUANTIZE_PAIRS:

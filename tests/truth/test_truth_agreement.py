@@ -10,7 +10,8 @@ tests/truth/runtime_verdicts.json, or is run live for a model missing there (tes
 - (b) an ERROR whose message says LiteRT refuses, aborts or crashes is confirmed by LiteRT;
 - (c) a model both runtimes load and run gets no ERROR unless SPEC_ERRORS lists it with its reason.
 TFLite Micro's own refusals (ops it lacks, hybrid and float kernels it does not have) are target
-facts for the tflm profile, not defects of the model: they are counted, not asserted here.
+facts, not defects of the model: tests/targets/test_targets_agreement.py holds the tflm profile to
+them (verdict per model, and the node TFLite Micro stops at).
 """
 
 from __future__ import annotations

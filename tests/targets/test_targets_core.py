@@ -1,0 +1,97 @@
+"""The core of the target machinery: verdicts, MAC shares, --target expansion, comparing with a runtime's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+from core_helpers import int8_fc
+from qcheck_targets.common import macs
+
+import qcheck
+from qcheck.confirm import compare, failing_node
+from qcheck.engine import Settings
+from qcheck.errors import UsageError
+from qcheck.registry import Registry, make_registry
+from qcheck.runtime import RunResult
+from qcheck.targetfile import is_profile_path, target_names
+from qcheck.targets import OpPlacement, Placed, Reason, TargetResult, judge
+
+
+def fixed(*placements: str, problems: tuple[Reason, ...] = ()) -> qcheck.Target:
+    """A target that places the ops of subgraph 0 as given, in order."""
+    def place(model: qcheck.Model, facts: Mapping[str, object], findings: Sequence[qcheck.Finding]) -> Placed:
+        ops = [OpPlacement(0, i, op.opcode, where, (Reason("t:x", "why"),) if where != "accelerated" else (), 10 * (i + 1))
+               for i, (op, where) in enumerate(zip(model.main.operators, placements, strict=True))]
+        return Placed(tuple(ops), problems)
+
+    return qcheck.Target("fixed", "test", place, delegate=True)
+
+
+def two_fc() -> qcheck.Model:
+    b = int8_fc()
+    t = b.subgraphs[0]
+    y2 = b.tensor("y2", "INT8", [1, 4], scale=0.05, zero_point=5)
+    b.op("RELU", [t.outputs[0]], [y2])
+    b.io(t.inputs, [y2])
+    return qcheck.load(b.build())
+
+
+def test_the_verdict_follows_the_placements() -> None:
+    m = two_fc()
+    assert judge(fixed("accelerated", "accelerated"), m, {}).verdict == "runs"
+    partly = judge(fixed("accelerated", "cpu"), m, {})
+    assert partly.verdict == "runs-partly" and partly.partitions == ((0,),)
+    assert partly.mac_share == pytest.approx(10 / 30)
+    assert judge(fixed("accelerated", "unsupported"), m, {}).verdict == "fails"
+    assert judge(fixed("accelerated", "accelerated", problems=(Reason("t:y", "no"),)), m, {}).verdict == "fails"
+
+
+def test_macs_of_weighted_ops() -> None:
+    m = two_fc()
+    fc, relu = m.main.operators
+    assert macs(m.main, fc) == 4 * 8  # output [1, 4] x 8 inputs per output
+    assert macs(m.main, relu) == 0
+
+
+def test_target_names_expand_all_and_keep_order(registry: Registry) -> None:
+    assert target_names(registry, ["tflm", "all"]) == ("tflm", *[n for n in registry.targets if n != "tflm"])
+    assert is_profile_path("./acme.toml") and is_profile_path("npu/acme") and not is_profile_path("xnnpack")
+
+
+def test_a_profile_file_may_not_take_a_registered_name(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "x.toml"
+    path.write_text('name = "xnnpack"\nsummary = "mine"\n')
+    with pytest.raises(UsageError, match="already a registered target"):
+        target_names(make_registry(), [str(path)])
+
+
+def test_failing_node_reads_both_runtimes_wording() -> None:
+    assert failing_node("Node number 3 (CONV_2D) failed to prepare.") == 3
+    assert failing_node("x. Node CONV_2D (number 5) failed to prepare with status 1") == 5
+    assert failing_node("Didn't find op for builtin opcode 'X'") is None
+
+
+def test_compare_flags_each_kind_of_disagreement() -> None:
+    ops = (OpPlacement(0, 0, "CONV_2D", "accelerated"), OpPlacement(0, 1, "SOFTMAX", "cpu", (Reason("x:y", "z"),)))
+    mine = TargetResult("xnnpack", "runs-partly", "rt", ops, ((0,),))
+    same = compare(mine, RunResult("ok", delegated=(0,), partitions=1), "rt", delegate=True)
+    assert same.agrees and not same.disagreements
+    other = compare(mine, RunResult("ok", delegated=(0, 1), partitions=1), "rt", delegate=True)
+    assert not other.agrees and other.disagreements == ("op 1 SOFTMAX: runtime accelerated, qcheck cpu",)
+    failing = TargetResult("tflm", "fails", "rt", (OpPlacement(0, 0, "CONV_2D", "unsupported"), OpPlacement(0, 1, "ADD", "cpu")))
+    stops_elsewhere = compare(failing, RunResult("error", "Node ADD (number 1) failed to prepare"), "rt", delegate=False)
+    assert not stops_elsewhere.agrees and "op 1" in stops_elsewhere.disagreements[0]
+    assert compare(failing, RunResult("error", "Node CONV_2D (number 0) failed"), "rt", delegate=False).agrees
+    assert compare(failing, RunResult("unavailable", "no module"), "rt", delegate=False).agrees is None
+
+
+def test_targets_run_only_when_asked(registry: Registry) -> None:
+    data = int8_fc().build()
+    assert qcheck.verify(data, registry=registry).targets == {}
+    report = qcheck.verify(data, registry=registry, settings=Settings(targets=("litert", "tflm")))
+    assert set(report.targets) == {"litert", "tflm"}
+    with pytest.raises(UsageError, match="unknown --target 'nosuch'"):
+        qcheck.verify(data, registry=registry, settings=Settings(targets=("nosuch",)))
