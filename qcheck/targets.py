@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from qcheck.findings import Finding
     from qcheck.registry import Target
-    from qcheck.tflite.model import Model, Subgraph
+    from qcheck.tflite.model import Model, Operator, Subgraph
 
 # accelerated: in a delegate partition; cpu: the runtime's builtin kernel; unsupported: the runtime
 # cannot run the op (the model fails); unknown: qcheck cannot tell (a reason says why).
@@ -123,19 +123,22 @@ def side_effects(model: Model) -> frozenset[int]:
     LiteRT `tflite/core/subgraph.cc` OpMightHaveSideEffect: an op reading or writing a RESOURCE
     tensor, or a control-flow op (IF, WHILE, CALL_ONCE) whose subgraphs may have side effects.
     """
-    def has_resource(sub: Subgraph, indices: Sequence[int]) -> bool:
-        return any(t is not None and t.dtype == "RESOURCE" for t in map(sub.tensor, indices))
+    resources = [{t.index for t in sub.tensors if t.dtype == "RESOURCE"} for sub in model.subgraphs]
+
+    def touches(i: int, op: Operator) -> bool:
+        return not resources[i].isdisjoint(op.inputs) or not resources[i].isdisjoint(op.outputs)
 
     def subgraph_effects(i: int) -> bool:
-        return 0 <= i < len(model.subgraphs) and any(has_resource(model.subgraphs[i], (*op.inputs, *op.outputs))
-                                                    for op in model.subgraphs[i].operators)
+        return 0 <= i < len(model.subgraphs) and bool(resources[i]) and any(touches(i, op) for op in model.subgraphs[i].operators)
 
-    main = model.subgraphs[0]
+    control = ("IF", "WHILE", "CALL_ONCE")
+    if not any(resources) or not any(op.opcode in control or touches(0, op) for op in model.subgraphs[0].operators):
+        return frozenset()
     out = set()
-    for op in main.operators:
-        if has_resource(main, (*op.inputs, *op.outputs)):
+    for op in model.subgraphs[0].operators:
+        if touches(0, op):
             out.add(op.index)
-        elif op.opcode in ("IF", "WHILE", "CALL_ONCE"):
+        elif op.opcode in control:
             branches = [v for k, v in op.options.items() if k.endswith("subgraph_index") and isinstance(v, int)]
             if any(subgraph_effects(b) for b in branches):
                 out.add(op.index)
@@ -152,6 +155,12 @@ def partition(sub: Subgraph, chosen: set[int], effects: frozenset[int] = frozens
     sweeps are a ready set, so the walk costs O(ops log ops) however the kinds alternate.
     """
     ops = sub.operators
+    if not chosen:
+        return ()
+    producers = sub.producers
+    if len(chosen) == len(ops) and all(producers.get(t, -1) < op.index for op in ops for t in op.inputs):
+        # One kind, in execution order: the first epoch takes every op (each is ready when its turn comes).
+        return (tuple(range(len(ops))),)
     pending = [0] * len(ops)
     for op in ops:
         pending[op.index] = sum(1 for t in set(op.inputs) if t in sub.producers)
