@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
-from qcheck.errors import ModelError
 from qcheck.findings import Finding
 from qcheck.targets import OpPlacement, Placed, Reason
-from qcheck.tflite import flatbuf
 from qcheck.tflite.model import BlockwiseQuantization, Model, Operator, Subgraph, Tensor
-from qcheck.tflite.schema import field_slots
 from qcheck_targets import litert
 from qcheck_targets import xnnpack_ops as X
 from qcheck_targets.common import custom_name, op_keys, version
@@ -204,23 +201,10 @@ def _options(model: Model, sub: Subgraph, op: Operator) -> Reasons:  # the optio
             yield _r("scale-ratio", f"LEAKY_RELU scale ratio {pos:.3g}, times alpha {neg:.3g}: VisitUnaryNode wants [1/256, 128]")
 
 
-def _composite(model: Model, sub: Subgraph, op: Operator) -> str:  # StableHLOCompositeOptions.name, which qcheck does not decode
-    def names() -> dict[int, str]:
-        slot, root = field_slots, flatbuf.root(model.raw, model.file_size)
-        ops = root.tables(slot("Model")["subgraphs"], "subgraphs")[sub.index].tables(slot("SubGraph")["operators"], "operators")
-        wanted = [o.index for o in sub.operators if o.opcode == "STABLEHLO_COMPOSITE"]
-        tabs = {i: ops[i].table(slot("Operator")["builtin_options_2"], "options") for i in wanted}
-        return {i: (t.string(slot("StableHLOCompositeOptions")["name"]) or "") if t else "" for i, t in tabs.items()}
-    try:
-        return model.memo(("xnnpack-composite", sub.index), names).get(op.index, "")
-    except (ModelError, IndexError):
-        return ""
-
-
 def _visit(model: Model, sub: Subgraph, op: Operator, quasi: set[int]) -> list[Reason]:  # Subgraph::VisitNode(subgraph=nullptr): why not
     code = op.opcode
     if op.is_custom or code == "STABLEHLO_COMPOSITE":  # the kTfLiteBuiltinCustom and kTfLiteBuiltinStablehloComposite cases
-        name = custom_name(model, op) if op.is_custom else _composite(model, sub, op)
+        name = custom_name(model, op) if op.is_custom else str(op.options.get("name", ""))
         if name not in X.CUSTOM_OPS or (not op.is_custom and name != X.ODML_SDPA):
             kind, takes = ("custom op", sorted(X.CUSTOM_OPS)) if op.is_custom else ("stablehlo.composite", [X.ODML_SDPA])
             return [_r("custom", f"{kind} '{name}': VisitNode takes {', '.join(takes)} only")]

@@ -66,7 +66,8 @@ def _layout(table: str, names: tuple[str, ...]) -> tuple[tuple[str, int, str, ob
 # The BuiltinOptions2 tables (StableHLO ops) are decoded for their subgraph references, which the
 # container checks follow, and the composite's version.
 def _decoded_2(table: str, name: str, kind: str) -> bool:
-    return kind != "offset" and (name.endswith("subgraph_index") or (table == "StableHLOCompositeOptions" and name == "version"))
+    composite = table == "StableHLOCompositeOptions" and name in ("name", "version")  # (the name says what it computes)
+    return composite or (kind != "offset" and name.endswith("subgraph_index"))
 
 
 _DECODED_2: Final = {table: tuple(n for n, _, kind, _ in TABLES[table] if _decoded_2(table, n, kind)) for table in BUILTIN_OPTIONS_2}
@@ -79,7 +80,9 @@ def decode_options(options_type: str | None, table: Table) -> dict[str, object]:
     """The known fields of one builtin options table, defaults filled in; {} for other tables."""
     out: dict[str, object] = {}
     for key, slot, kind, default in _FIELDS.get(options_type or "", ()):
-        if kind == "act":
+        if kind == "offset":  # a string field (only StableHLOCompositeOptions.name is decoded)
+            out[key] = table.string(slot) or ""
+        elif kind == "act":
             code = table.i8(slot)
             out[key] = ACTIVATION_FUNCTIONS[code] if 0 <= code < len(ACTIVATION_FUNCTIONS) else f"UNKNOWN({code})"
         elif kind == "type":

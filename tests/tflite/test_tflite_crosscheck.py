@@ -56,6 +56,8 @@ def _options(union_table: flatbuffers.table.Table, kind: str) -> dict[str, objec
             value = bool(value)
         elif k == "f32":
             value = float(np.float32(value))
+        elif k == "offset":  # a string (StableHLOCompositeOptions.name)
+            value = value.decode() if value else ""
         out[key] = value
     return out
 
