@@ -49,6 +49,24 @@ def macs(sub: Subgraph, op: Operator) -> int:
     return 0
 
 
+def squeeze_problem(sub: Subgraph, op: Operator) -> str | None:
+    """Why SQUEEZE's squeeze_dims do not fit its input: both runtimes check each is a dimension of size 1.
+
+    LiteRT `tflite/kernels/squeeze.cc` Prepare and TFLite Micro `kernels/squeeze.cc` Prepare:
+    `current >= 0 && current < input_num_dims && input_dims->data[current] == 1`.
+    """
+    x = sub.tensor(op.inputs[0]) if op.inputs else None
+    dims = op.options.get("squeeze_dims") or ()
+    if x is None or not isinstance(dims, tuple):
+        return None
+    rank = len(x.shape)
+    for d in dims:
+        c = d + rank if d < 0 else d
+        if not 0 <= c < rank or x.shape[c] != 1:
+            return f"SQUEEZE squeeze_dims {list(dims)} on input shape {list(x.shape)}: dimension {d} is not one of size 1"
+    return None
+
+
 def fatal_by_op(findings: Sequence[Finding], runtime: str) -> tuple[dict[tuple[int, int], list[Reason]], list[Reason]]:
     """The findings that say `runtime` refuses or crashes on the model: by (subgraph, operator), and model-wide.
 

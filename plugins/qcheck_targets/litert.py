@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from qcheck.findings import Finding
 from qcheck.targets import Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph
-from qcheck_targets.common import Decision, custom_name, fatal_by_op, place_all, version
+from qcheck_targets.common import Decision, custom_name, fatal_by_op, place_all, squeeze_problem, version
 from qcheck_targets.litert_ops import BUILTIN_VERSIONS, CUSTOM_OPS
 
 
@@ -37,6 +37,9 @@ NUMERIC_ONLY = frozenset({"ADD", "SUB", "MUL", "DIV"})
 
 def kernel(sub: Subgraph, op: Operator) -> Reason | None:
     """A kernel check LiteRT makes at Prepare or Eval that no spec rule covers."""
+    if op.opcode == "SQUEEZE":
+        problem = squeeze_problem(sub, op)
+        return Reason("litert:squeeze", f"{problem} (squeeze.cc Prepare)") if problem else None
     if op.opcode in NUMERIC_ONLY:
         for k, t in enumerate(sub.inputs_of(op)):
             if t is not None and t.dtype == "STRING":
@@ -59,7 +62,7 @@ def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]
 
 def _key(model: Model, sub: Subgraph, op: Operator) -> int | None:
     # The resolver's answer depends on the operator code alone; the type check reads the operands.
-    return None if op.opcode in NUMERIC_ONLY else op.opcode_index
+    return None if op.opcode in NUMERIC_ONLY or op.opcode == "SQUEEZE" else op.opcode_index
 
 
 def decide(model: Model, sub: Subgraph, op: Operator) -> Decision:

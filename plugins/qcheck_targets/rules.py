@@ -49,9 +49,16 @@ def target_refuses_model(model: Model, ctx: Context) -> Iterator[Violation]:
         if result.verdict != "fails":
             continue
         bad = [op for op in result.ops if op.placement == "unsupported"]
+        groups: dict[str, list[OpPlacement]] = defaultdict(list)
+        for op in bad:
+            groups[op.reasons[0].rule if op.reasons else "unsupported"].append(op)
         causes = [f"{r.message} ({r.rule})" for r in result.problems]
-        causes += [f"op {op.operator} {op.opcode}: {op.reasons[0].message if op.reasons else 'unsupported'}" for op in bad]
-        more = f"; {len(causes) - 1} more: " + "; ".join(causes[1:6]) + ("; ..." if len(causes) > 6 else "") if len(causes) > 1 else ""
+        for rule_id, ops in groups.items():
+            first = ops[0]
+            why = first.reasons[0].message if first.reasons else "unsupported"
+            many = f" ({len(ops)} ops: {', '.join(str(op.operator) for op in ops[:8])}{', ...' if len(ops) > 8 else ''})" if len(ops) > 1 else ""
+            causes.append(f"op {first.operator} {first.opcode}: {why} [{rule_id}]{many}")
+        more = f"; and {len(causes) - 1} more cause(s): " + "; ".join(causes[1:6]) + ("; ..." if len(causes) > 6 else "") if len(causes) > 1 else ""
         where = _where(bad[0]) if bad and not result.problems else MODEL
         yield Violation(where, f"the model fails on {result.target}: {causes[0]}{more}",
                         details={"target": result.target, "operators": [[op.subgraph, op.operator] for op in bad]})

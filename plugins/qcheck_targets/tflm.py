@@ -8,7 +8,7 @@ from qcheck.findings import Finding
 from qcheck.targets import Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph
 from qcheck_targets import tflm_kernels as K
-from qcheck_targets.common import Decision, custom_name, fatal_by_op, place_all
+from qcheck_targets.common import Decision, custom_name, fatal_by_op, place_all, squeeze_problem
 from qcheck_targets.tflm_ops import BUILTIN_OPS, CUSTOM_OPS
 
 WEIGHTED = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV")
@@ -67,6 +67,10 @@ def kernel(model: Model, sub: Subgraph, op: Operator) -> Iterator[Reason]:
         yield _r("types", f"BATCH_MATMUL of {x.dtype} and {ins[1].dtype}: TFLite Micro needs both operands of one type")
     if code == "BROADCAST_TO" and y is not None and len(y.shape) > 5:
         yield _r("rank", f"BROADCAST_TO to rank {len(y.shape)}: TFLite Micro takes 1-5 dimensions")
+    if code == "SQUEEZE" and (problem := squeeze_problem(sub, op)):
+        yield _r("squeeze", f"{problem} (squeeze.cc Prepare)")
+    if code == "ADD" and y is not None and y.dtype in ("INT8", "INT16") and not y.quantized:
+        yield _r("quantization", f"ADD with an unquantized {y.dtype} output: TFLite Micro needs its scale (add_common.cc:41)")
     if code == "TRANSPOSE" and len(ins) > 1 and ins[1] is not None and len(ins[1].shape) != 1:
         yield _r("transpose-perm", f"TRANSPOSE perm of shape {list(ins[1].shape)}: TFLite Micro needs a 1-D perm (transpose_common.cc)")
     if code in LSTM_LAYER_NORM and any(0 <= k < len(op.inputs) and op.inputs[k] >= 0 for k in LSTM_LAYER_NORM[code]):
@@ -118,7 +122,7 @@ def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]
 
 
 # Ops whose checks read shapes, quantization or optional inputs, not only types: judged one by one.
-_SHAPED = frozenset({"QUANTIZE", "BROADCAST_TO", "TRANSPOSE", *ELEMENTWISE, "UNIDIRECTIONAL_SEQUENCE_LSTM"})
+_SHAPED = frozenset({"QUANTIZE", "BROADCAST_TO", "TRANSPOSE", "SQUEEZE", *ELEMENTWISE, "UNIDIRECTIONAL_SEQUENCE_LSTM"})
 
 
 def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:

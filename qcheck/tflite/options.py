@@ -46,6 +46,7 @@ _DECODED: Final[dict[str, tuple[str, ...]]] = {
     "SplitOptions": ('num_splits',),
     "DepthToSpaceOptions": ('block_size',),
     "SpaceToDepthOptions": ('block_size',),
+    "SqueezeOptions": ('squeeze_dims',),  # (a vector: LiteRT and TFLite Micro refuse a dimension that is not 1)
 }
 # Byte fields that hold an enum: their values are decoded to names (ActivationFunctionType; TensorType,
 # where unset, 0, means "not specified").
@@ -80,7 +81,9 @@ def decode_options(options_type: str | None, table: Table) -> dict[str, object]:
     """The known fields of one builtin options table, defaults filled in; {} for other tables."""
     out: dict[str, object] = {}
     for key, slot, kind, default in _FIELDS.get(options_type or "", ()):
-        if kind == "offset":  # a string field (only StableHLOCompositeOptions.name is decoded)
+        if kind == "offset" and key == "squeeze_dims":  # the one int vector decoded
+            out[key] = tuple(int(v) for v in table.vector(slot, "i"))
+        elif kind == "offset":  # a string field (StableHLOCompositeOptions.name)
             out[key] = table.string(slot) or ""
         elif kind == "act":
             code = table.i8(slot)

@@ -21,16 +21,14 @@ LITERT_PROBE_ONLY: dict[str, str] = {
 # LiteRT's builtin kernels (load, allocate, invoke on zeros) refuse these; the litert profile says they run.
 LITERT: dict[str, str] = {
     **LITERT_PROBE_ONLY,
-    "litert_test_testdata_blockwise_quantized.tflite": "gap: ADD of a blockwise-quantized tensor without data aborts LiteRT (SIGABRT)",
-    "litert_test_testdata_simple_squeeze.tflite": "gap: SQUEEZE squeeze_dims names a dimension that is not 1 (squeeze.cc:70); qcheck does not decode squeeze_dims",
+    "litert_test_testdata_blockwise_quantized.tflite":
+        "gap: an unquantized INT8 ADD reading a blockwise-quantized tensor without data aborts LiteRT (SIGABRT); cause not isolated",
 }
 
 # TFLite Micro (load, allocate, invoke on zeros) refuses or crashes on these; the tflm profile says they run.
 TFLM: dict[str, str] = {
     "tflite_testdata_nested_while.bin.tflite": "input: a WHILE whose condition never turns false on zero inputs (timeout)",
     "tflite_testdata_conv_huge_im2col.bin.tflite": "resource: 780 MB of scratch buffer, more than the probe's 64 MB arena",
-    "litert_test_testdata_blockwise_quantized.tflite": "gap: ADD writes a blockwise-quantized output (add_common.cc:41)",
-    "litert_test_testdata_simple_squeeze.tflite": "gap: SQUEEZE squeeze_dims names a dimension that is not 1 (squeeze.cc:74)",
     "ai_edge_torch_generative_examples_cpp_fixtures_lora_zeros_rank_16.tflite":
         "crash: a subgraph of 8 constants and no operators or inputs segfaults TFLite Micro; other graphs without operators run",
 }

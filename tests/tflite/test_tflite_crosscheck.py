@@ -47,6 +47,9 @@ def _options(union_table: flatbuffers.table.Table, kind: str) -> dict[str, objec
     table.Init(union_table.Bytes, union_table.Pos)
     out: dict[str, object] = {}
     for key, _, k, _ in OPTION_FIELDS[kind]:
+        if key == "squeeze_dims":  # (a vector)
+            out[key] = tuple(int(v) for v in table.SqueezeDimsAsNumpy()) if not table.SqueezeDimsIsNone() else ()
+            continue
         value = getattr(table, _camel(key))()
         if k == "act":
             value = ACTIVATION_FUNCTIONS[value] if 0 <= value < len(ACTIVATION_FUNCTIONS) else f"UNKNOWN({value})"
