@@ -50,7 +50,7 @@ def compare(result: TargetResult, run: RunResult, runtime: str, delegate: bool) 
         unsupported = {op.operator for op in result.ops if op.subgraph == 0 and op.placement == "unsupported"}
         if unsupported and node not in unsupported:
             problems.append(f"the runtime stops at op {node}, which qcheck does not mark unsupported")
-    return Confirmation(runtime, run.status, " ".join(message.split())[:400], not problems, tuple(problems), delegated, partitions)
+    return Confirmation(runtime, run.status, message[:400], not problems, tuple(problems), delegated, partitions)
 
 
 def confirm(reports: Sequence[Report], registry: Registry) -> list[Report]:

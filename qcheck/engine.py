@@ -12,7 +12,7 @@ from qcheck.findings import Finding, Location, Severity
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
 from qcheck.rules import Context, Rule, matches, selected
-from qcheck.targets import judge
+from qcheck.targets import judge, judge_for_targets
 from qcheck.tflite.model import Model
 from qcheck.tflite.reader import Source, collector_paused, load
 
@@ -124,39 +124,6 @@ def number_findings(findings: list[Finding]) -> list[Finding]:
         if n:
             findings[i] = f._replace(occurrence=n)
     return findings
-
-
-# What a finding's details["runtimes"] may say a runtime does: refuse or crash (fatal), compute a wrong
-# result ("wrong"), or run it right ("runs").
-FATAL_EFFECTS = frozenset({"rejects", "crashes", "aborts"})
-
-
-def judge_for_targets(findings: list[Finding], judges: Mapping[str, str]) -> list[Finding]:
-    """Findings that say what runtimes do, re-judged for the targets asked for (`judges`: target -> runtime key).
-
-    A finding that names the effect on every target's runtime: ERROR when one of them refuses or
-    crashes on it; one step milder when none is affected (a spec matter: ERROR becomes WARNING, a
-    risk becomes INFO), with the targets named in the message. Otherwise it keeps its severity.
-    """
-    out = []
-    for f in findings:
-        said = f.details.get("runtimes") if isinstance(f.details, Mapping) else None
-        if not isinstance(said, Mapping) or not judges:
-            out.append(f)
-            continue
-        effects = {t: said.get(key) for t, key in judges.items()}
-        if any(e is None for e in effects.values()):
-            out.append(f)
-            continue
-        fatal = [t for t, e in effects.items() if e in FATAL_EFFECTS]
-        if fatal and f.severity < Severity.ERROR:
-            out.append(f._replace(severity=Severity.ERROR, message=f"{f.message} [{', '.join(f'{t}: {effects[t]}' for t in fatal)}]"))
-        elif all(e == "runs" for e in effects.values()) and f.severity > Severity.INFO:
-            milder = Severity(f.severity - 1)
-            out.append(f._replace(severity=milder, message=f"{f.message} [no effect on {', '.join(effects)}: runs]"))
-        else:
-            out.append(f)
-    return out
 
 
 def verify_model(model: Model, registry: Registry, settings: Settings, path: str = "<bytes>") -> Report:

@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from qcheck.findings import Finding, Severity
+
 if TYPE_CHECKING:
-    from qcheck.findings import Finding
     from qcheck.registry import Target
     from qcheck.tflite.model import Model, Operator, Subgraph
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 # cannot run the op (the model fails); unknown: qcheck cannot tell (a reason says why).
 PLACEMENTS = ("accelerated", "cpu", "unsupported", "unknown")
 VERDICTS = ("runs", "runs-partly", "fails")
+# What a finding's details["runtimes"] may say a runtime does with what it found, e.g. {"litert": "rejects",
+# "tflm": "runs"}: refuse or crash on it (fatal: a profile counts the op unsupported), compute a wrong
+# result ("wrong"), or run it right ("runs").
+FATAL_EFFECTS = frozenset({"rejects", "crashes", "aborts"})
 
 
 class Reason(NamedTuple):
@@ -192,3 +197,31 @@ def partition(sub: Subgraph, chosen: set[int], effects: frozenset[int] = frozens
         if kind:
             parts.append(tuple(sorted(members)))
     return tuple(parts)
+
+
+def judge_for_targets(findings: list[Finding], judges: Mapping[str, str]) -> list[Finding]:
+    """Findings that say what runtimes do, re-judged for the targets asked for (`judges`: target -> runtime key).
+
+    A finding that names the effect on every target's runtime: ERROR when one of them refuses or
+    crashes on it; one step milder when none is affected (a spec matter: ERROR becomes WARNING, a
+    risk becomes INFO), with the targets named in the message. Otherwise it keeps its severity.
+    """
+    out = []
+    for f in findings:
+        said = f.details.get("runtimes") if isinstance(f.details, Mapping) else None
+        if not isinstance(said, Mapping) or not judges:
+            out.append(f)
+            continue
+        effects = {t: said.get(key) for t, key in judges.items()}
+        if any(e is None for e in effects.values()):
+            out.append(f)
+            continue
+        fatal = [t for t, e in effects.items() if e in FATAL_EFFECTS]
+        if fatal and f.severity < Severity.ERROR:
+            out.append(f._replace(severity=Severity.ERROR, message=f"{f.message} [{', '.join(f'{t}: {effects[t]}' for t in fatal)}]"))
+        elif all(e == "runs" for e in effects.values()) and f.severity > Severity.INFO:
+            milder = Severity(f.severity - 1)
+            out.append(f._replace(severity=milder, message=f"{f.message} [no effect on {', '.join(effects)}: runs]"))
+        else:
+            out.append(f)
+    return out

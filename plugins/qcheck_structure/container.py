@@ -8,6 +8,8 @@ from qcheck import Context, Location, Model, Violation, rule
 from qcheck.findings import at_op, at_tensor
 from qcheck.tflite.schema import ELEMENT_BITS, SCHEMA_VERSION
 
+LITERT_REJECTS = {"runtimes": {"litert": "rejects"}}  # a finding's details: LiteRT refuses the model (qcheck.targets)
+
 
 @rule("QC001", "unsupported-schema-version")
 def unsupported_schema_version(model: Model, ctx: Context) -> Iterator[Violation]:
@@ -27,8 +29,7 @@ def unsupported_schema_version(model: Model, ctx: Context) -> Iterator[Violation
     - LiteRT `tflite/core/interpreter_builder.cc`; `schema.fbs` (TFLITE_SCHEMA_VERSION = 3)
     """
     if model.version != SCHEMA_VERSION:
-        yield Violation(Location(), f"schema version is {model.version}, the runtime accepts only {SCHEMA_VERSION}",
-                        details={"runtimes": {"litert": "rejects"}})
+        yield Violation(Location(), f"schema version is {model.version}, the runtime accepts only {SCHEMA_VERSION}", details=LITERT_REJECTS)
 
 
 @rule("QC002", "no-subgraph")
@@ -97,15 +98,13 @@ def buffer_index_out_of_range(model: Model, ctx: Context) -> Iterator[Violation]
     """
     n = len(model.buffers)
     if n == 0 and any(True for _ in model.iter_tensors()):
-        yield Violation(Location(), "the model has no buffers, not even the empty buffers[0] sentinel its tensors point at: "
-                                    "LiteRT runs it, TFLite Micro reads out of bounds (segfault)",
-                        details={"runtimes": {"litert": "runs", "tflm": "crashes"}})
+        yield Violation(Location(), "the model has no buffers, not even the empty buffers[0] sentinel its tensors point at: LiteRT runs "
+                                    "it, TFLite Micro reads out of bounds (segfault)", details={"runtimes": {"litert": "runs", "tflm": "crashes"}})
         return
     for sg, t in model.iter_tensors():
         if t.buffer >= n:
-            yield Violation(at_tensor(sg, t), f"buffer index {t.buffer} is out of range (the model has {n} buffers): "
-                                              "LiteRT refuses the model, TFLite Micro crashes",
-                            details={"runtimes": {"litert": "rejects", "tflm": "crashes"}})
+            yield Violation(at_tensor(sg, t), f"buffer index {t.buffer} is out of range (the model has {n} buffers): LiteRT refuses the "
+                                              "model, TFLite Micro crashes", details={"runtimes": {"litert": "rejects", "tflm": "crashes"}})
     for name, index in model.metadata.items():
         if index >= n:
             yield Violation(Location(), f"metadata {name!r} points at buffer {index}, out of range ({n} buffers)")
@@ -271,8 +270,7 @@ def tensor_never_written(model: Model, ctx: Context) -> Iterator[Violation]:
                     continue
                 written.add(i)  # once per tensor
                 yield Violation(at_tensor(sg, t, op), f"{op.opcode} reads tensor {i} '{t.name}', which no operator writes and which is neither a "
-                                                      "constant nor a model input: LiteRT refuses to run a model that reads such a tensor",
-                                details={"runtimes": {"litert": "rejects"}})
+                                                      "constant nor a model input: LiteRT refuses to run a model that reads such a tensor", details=LITERT_REJECTS)
 
 
 @rule("QC014", "negative-dimension")
@@ -298,4 +296,4 @@ def negative_dimension(model: Model, ctx: Context) -> Iterator[Violation]:
     for sg, t in model.iter_tensors():
         if any(d < 0 for d in t.shape):
             yield Violation(at_tensor(sg, t), f"shape {list(t.shape)[:8]} has a negative dimension (dynamic sizes go in shape_signature): "
-                                              "LiteRT refuses the model", details={"runtimes": {"litert": "rejects"}})
+                                              "LiteRT refuses the model", details=LITERT_REJECTS)

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 from qcheck.findings import Finding
 from qcheck.inspection import op_label
-from qcheck.targets import OpPlacement, Reason
+from qcheck.targets import FATAL_EFFECTS, OpPlacement, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 
-# Effects a finding's details["runtimes"] may name that stop a runtime: the op cannot run there.
-FATAL = frozenset({"rejects", "crashes", "aborts"})
 _WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"})  # the ops with MACs
-
-
-def ops_of(model: Model) -> Iterator[tuple[Subgraph, Operator]]:
-    for sub in model.subgraphs:
-        for op in sub.operators:
-            yield sub, op
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -76,7 +68,7 @@ def fatal_by_op(findings: Sequence[Finding], runtime: str) -> tuple[dict[tuple[i
     model_wide: list[Reason] = []
     for f in findings:
         effects = f.details.get("runtimes") if isinstance(f.details, Mapping) else None
-        if not isinstance(effects, Mapping) or effects.get(runtime) not in FATAL:
+        if not isinstance(effects, Mapping) or effects.get(runtime) not in FATAL_EFFECTS:
             continue
         reason = Reason(f.code, f.message)
         loc = f.location
@@ -85,10 +77,6 @@ def fatal_by_op(findings: Sequence[Finding], runtime: str) -> tuple[dict[tuple[i
         else:
             model_wide.append(reason)
     return by_op, model_wide
-
-
-def placement(model: Model, sub: Subgraph, op: Operator, where: str, reasons: Sequence[Reason] = ()) -> OpPlacement:
-    return OpPlacement(sub.index, op.index, op_label(model, op), where, tuple(reasons), macs(sub, op))
 
 
 # A decision for one op: its placement and reasons. It may depend only on what op_key captures (the op
