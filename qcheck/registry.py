@@ -63,6 +63,10 @@ class Target(NamedTuple):
     runtime: str = ""  # the distribution whose behaviour the profile describes, e.g. "ai-edge-litert"
     sources: tuple[str, ...] = ()  # the upstream files the profile's rules come from
     delegate: bool = False  # accelerated ops are grouped into partitions as LiteRT groups a delegate's
+    # Which of those partitions the delegate or compiler keeps (qcheck.targets.PARTITIONING): "all",
+    # "largest:N" (only the N largest, as the GPU and NNAPI delegates do) or "prefix" (one segment
+    # from the input up to the first op it cannot map, as the Edge TPU compiler does).
+    partitioning: str = "all"
     confirm: str = ""  # the qcheck.runtime mode that runs this target's real runtime, for --confirm ("" = none)
     # The runtime this target stands for in findings' details["runtimes"] (e.g. "litert"): with --target,
     # such findings are judged by what they say of the targets' runtimes (see engine.judge_for_targets).

@@ -79,6 +79,12 @@ class TargetResult(NamedTuple):
         return sum(1 for op in self.ops if op.placement == placement)
 
     @property
+    def transitions(self) -> int:
+        """How often execution in subgraph 0 passes between the accelerator and the CPU (what costs latency)."""
+        sides = [op.placement == "accelerated" for op in self.ops if op.subgraph == 0]
+        return sum(1 for a, b in itertools.pairwise(sides) if a != b)
+
+    @property
     def mac_share(self) -> float | None:
         """The share of MACs in accelerated ops (None when the model has none counted)."""
         total = sum(op.macs for op in self.ops)
@@ -86,7 +92,7 @@ class TargetResult(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "runtime": self.runtime, "problems": [r._asdict() for r in self.problems],
-                "partitions": [{"ops": list(p)} for p in self.partitions],
+                "partitions": [{"ops": list(p)} for p in self.partitions], "transitions": self.transitions,
                 "ops": [{"subgraph": o.subgraph, "operator": o.operator, "opcode": o.opcode, "placement": o.placement,
                          "reasons": [r._asdict() for r in o.reasons]} for o in self.ops],
                 **({"confirmed": self.confirmed.to_json()} if self.confirmed is not None else {})}
@@ -113,6 +119,7 @@ def judge(target: Target, model: Model, facts: Mapping[str, object], findings: S
     if target.delegate and model.subgraphs:
         chosen = {op.operator for op in ops if op.subgraph == 0 and op.placement == "accelerated"}
         partitions = partition(model.subgraphs[0], chosen, side_effects(model))
+        ops, partitions = keep_partitions(target, ops, partitions)
     if placed.problems or any(op.placement == "unsupported" for op in ops):
         verdict = "fails"
     elif target.delegate and any(op.placement != "accelerated" for op in ops):
@@ -120,6 +127,36 @@ def judge(target: Target, model: Model, facts: Mapping[str, object], findings: S
     else:
         verdict = "runs"
     return TargetResult(target.name, verdict, runtime_version(target.runtime), ops, partitions, placed.problems)
+
+
+def keep_partitions(target: Target, ops: tuple[OpPlacement, ...],
+                    partitions: tuple[tuple[int, ...], ...]) -> tuple[tuple[OpPlacement, ...], tuple[tuple[int, ...], ...]]:
+    """The partitions the target's delegate or compiler keeps (`Target.partitioning`); the ops of the others go to the CPU.
+
+    - "all": every partition (LiteRT's XNNPACK delegate; Vela).
+    - "largest:N": the N partitions with the most ops (LiteRT `tflite/delegates/utils.cc`
+      GraphPartitionHelper::GetFirstNLargestPartitions; the GPU delegate's default is 1, NNAPI's 3).
+    - "prefix": one segment from the start up to the first op that cannot map; everything after
+      it runs on the CPU even where supported (the Edge TPU compiler without `-a`).
+    """
+    policy = target.partitioning
+    if policy == "all" or not partitions:
+        return ops, partitions
+    if policy.startswith("largest:"):
+        n = int(policy.split(":", 1)[1])
+        kept = tuple(sorted(sorted(partitions, key=lambda p: (-len(p), p[0]))[:n], key=lambda p: p[0]))
+        why = f"its partition of {{size}} op(s) is not among the {n} largest, which is all {target.name} delegates"
+    elif policy == "prefix":
+        first_cpu = next((op.operator for op in ops if op.subgraph == 0 and op.placement != "accelerated"), None)
+        kept = partitions if first_cpu is None else ((tuple(range(first_cpu)),) if first_cpu else ())
+        why = f"it comes after op {first_cpu}, the first op {target.name} cannot map: the graph is cut there"
+    else:
+        raise ValueError(f"target {target.name!r}: unknown partitioning {policy!r}")
+    size = {i: len(p) for p in partitions for i in p}
+    on = {i for p in kept for i in p}
+    out = tuple(op._replace(placement="cpu", reasons=(Reason(f"{target.name}:partition", why.format(size=size.get(op.operator, 0))),))
+                if op.subgraph == 0 and op.placement == "accelerated" and op.operator not in on else op for op in ops)
+    return out, kept
 
 
 def side_effects(model: Model) -> frozenset[int]:

@@ -34,6 +34,9 @@ def render(reports: Sequence[Report], out: TextIO, *, verbose: bool = False) -> 
                 console.print(f"      {shown(line)}")
             for line in targets_view.confirmation(result):
                 console.print(f"      [magenta]{shown(line)}[/magenta]")
+        if len(r.targets) > 1:
+            for line in targets_view.comparison(list(r.targets.values())):
+                console.print(f"    {shown(line)}", markup=False)
         for f in sorted(r.findings, key=lambda f: -f.severity):  # errors first, each kind in graph order (a stable sort)
             style = _STYLE[f.severity]
             console.print(f"  [{style}]{f.code} {f.severity}[/{style}] {shown(str(f.location))}: {shown(f.message)} [dim]\\[{f.rule}][/dim]")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from qcheck.targets import OpPlacement, TargetResult
 
@@ -25,13 +25,27 @@ def summary(result: TargetResult) -> str:
         macs = f", {share:.0%} of MACs" if share is not None else ""
         cpu = [op for op in result.ops if op.placement == "cpu"]
         tail = f"; {len(cpu)} on CPU: {_kinds(cpu)}" if cpu else ""
-        line = f"{head}: {on}/{total} ops delegated in {len(result.partitions)} partition(s){macs}{tail}"
+        moves = f", {result.transitions} CPU transition(s)" if result.transitions else ""
+        line = f"{head}: {on}/{total} ops delegated in {len(result.partitions)} partition(s){moves}{macs}{tail}"
     elif bad or result.problems:
         line = f"{head}: {len(bad)} of {total} ops cannot run" + (f": {_kinds(bad)}" if bad else "")
     else:
         line = f"{head}: all {total} ops run on {result.runtime or 'its kernels'}"
     unknown = result.count("unknown")
     return line + (f"; {unknown} unknown" if unknown else "")
+
+
+def comparison(results: Sequence[TargetResult]) -> list[str]:
+    """Several targets side by side: what each accelerates, in how many partitions, with how many CPU transitions."""
+    rows = [("target", "verdict", "accelerated", "partitions", "transitions", "MACs")]
+    for r in results:
+        delegate = bool(r.partitions) or r.count("accelerated") > 0
+        share = r.mac_share
+        rows.append((r.target, r.verdict, f"{r.count('accelerated')}/{len(r.ops)}" if delegate else "-",
+                     str(len(r.partitions)) if delegate else "-", str(r.transitions) if delegate else "-",
+                     f"{share:.0%}" if delegate and share is not None else "-"))
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
 def grouped(result: TargetResult) -> Iterator[str]:

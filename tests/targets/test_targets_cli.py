@@ -72,6 +72,10 @@ def test_console_has_one_summary_line_per_target_and_verbose_lists_every_op() ->
     r = run_cli("verify", INT8, "--target", "xnnpack", "--target", "tflm")
     assert "xnnpack: runs-partly: " in r.stdout and "ops delegated in" in r.stdout and "% of MACs" in r.stdout
     assert "      xnnpack:" in r.stdout and "tflm: runs: all 19 ops run" in r.stdout  # the reasons, grouped
+    # two targets: a comparison table, one row each
+    table = [line.split() for line in r.stdout.splitlines() if line.startswith("    ") and not line.startswith("     ")]
+    assert table[0] == ["target", "verdict", "accelerated", "partitions", "transitions", "MACs"]
+    assert table[1][:2] == ["xnnpack", "runs-partly"] and table[2][:2] == ["tflm", "runs"]
     verbose = run_cli("verify", INT8, "--target", "xnnpack", "--verbose").stdout
     assert "0:0 QUANTIZE accelerated" in verbose and "0:17 SOFTMAX cpu (xnnpack:" in verbose
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -95,3 +96,44 @@ def test_targets_run_only_when_asked(registry: Registry) -> None:
     assert set(report.targets) == {"litert", "tflm"}
     with pytest.raises(UsageError, match="unknown --target 'nosuch'"):
         qcheck.verify(data, registry=registry, settings=Settings(targets=("nosuch",)))
+
+
+def chain_model(n: int) -> qcheck.Model:
+    """n float ABS ops in a chain."""
+    from qcheck.tflite.builder import ModelBuilder
+
+    b = ModelBuilder()
+    x = first = b.tensor("x", "FLOAT32", [1, 4])
+    for i in range(n):
+        y = b.tensor(f"t{i}", "FLOAT32", [1, 4])
+        b.op("ABS", [x], [y])
+        x = y
+    b.io([first], [x])
+    return qcheck.load(b.build())
+
+
+# Where the ops the profile cannot take sit: at the start, in the middle, at the end, two islands.
+SHAPES = {"start": "caaaaaa", "middle": "aaacaaa", "end": "aaaaaac", "islands": "aacaacaa"}
+KEPT = {  # policy -> shape -> the accelerated ops after the policy
+    "all": {"start": "-aaaaaa", "middle": "aaa-aaa", "end": "aaaaaa-", "islands": "aa-aa-aa"},
+    "largest:1": {"start": "-aaaaaa", "middle": "aaa----", "end": "aaaaaa-", "islands": "aa------"},
+    "largest:3": {"start": "-aaaaaa", "middle": "aaa-aaa", "end": "aaaaaa-", "islands": "aa-aa-aa"},
+    "prefix": {"start": "-------", "middle": "aaa----", "end": "aaaaaa-", "islands": "aa------"},
+}
+
+
+@pytest.mark.parametrize("policy", sorted(KEPT))
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_each_partitioning_policy_on_built_graphs(policy: str, shape: str) -> None:
+    layout = SHAPES[shape]
+    m = chain_model(len(layout))
+    target = fixed(*("accelerated" if c == "a" else "cpu" for c in layout))._replace(partitioning=policy)
+    result = judge(target, m, {})
+    got = "".join("a" if op.placement == "accelerated" else "-" for op in result.ops)
+    assert got == KEPT[policy][shape]
+    runs = [r for r in got.split("-") if r]
+    assert [len(p) for p in result.partitions] == [len(r) for r in runs]
+    assert result.transitions == sum(1 for a, b in itertools.pairwise(got) if (a == "a") != (b == "a"))
+    for op in result.ops:
+        if op.placement == "cpu" and layout[op.operator] == "a":  # demoted by the policy: it says why
+            assert op.reasons[0].rule == "fixed:partition"
