@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 
-from qcheck import Rule, Target, hookimpl
+from qcheck import Fact, Rule, Target, hookimpl
 from qcheck.findings import Finding
 from qcheck.rules import collect
 from qcheck.targets import Placed
@@ -52,3 +52,37 @@ def qcheck_register_targets(register: Callable[[Target], None]) -> None:
 def qcheck_register_rules(register: Callable[[Rule], None]) -> None:
     for r in collect(rules):
         register(r)
+
+
+# Custom ops that hold a whole compiled partition: the Edge TPU compiler's and Vela's (targets.md §4.3, §5.2).
+COMPILED = {"edgetpu-custom-op": "Edge TPU", "ethos-u": "Arm Ethos-U"}
+
+
+@hookimpl
+def qcheck_model_facts(model: Model) -> Mapping[str, object] | None:
+    """`compiled_for`: the accelerators an already-compiled model holds partitions for, and what is left for the CPU."""
+    names = {oc.index: COMPILED[oc.custom_code] for oc in model.operator_codes if oc.custom_code in COMPILED}
+    if not names:
+        return None
+    out: dict[str, dict[str, int]] = {}
+    for sub in model.subgraphs:
+        for op in sub.operators:
+            kind = names.get(op.opcode_index)
+            if kind is not None:
+                out.setdefault(kind, {"partitions": 0, "cpu_ops": 0})["partitions"] += 1
+    left = sum(1 for sub in model.subgraphs for op in sub.operators if op.opcode_index not in names)
+    for entry in out.values():
+        entry["cpu_ops"] = left
+    return {"compiled_for": out}
+
+
+def _compiled_phrase(value: object) -> str | None:
+    if not isinstance(value, Mapping) or not value:
+        return None
+    return "; ".join(f"compiled for {kind} ({v['partitions']} partition(s), {v['cpu_ops']} op(s) left for the CPU)"
+                     for kind, v in value.items() if isinstance(v, Mapping))
+
+
+@hookimpl
+def qcheck_register_facts(register: Callable[[Fact], None]) -> None:
+    register(Fact("compiled_for", "compiled for", _compiled_phrase))

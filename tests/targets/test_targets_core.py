@@ -137,3 +137,17 @@ def test_each_partitioning_policy_on_built_graphs(policy: str, shape: str) -> No
     for op in result.ops:
         if op.placement == "cpu" and layout[op.operator] == "a":  # demoted by the policy: it says why
             assert op.reasons[0].rule == "fixed:partition"
+
+
+def test_an_already_compiled_model_says_what_it_was_compiled_for(registry: Registry) -> None:
+    from qcheck.tflite.builder import ModelBuilder
+
+    b = ModelBuilder()
+    x, y, z = (b.tensor(n, "UINT8", [1, 4], scale=0.1, zero_point=0) for n in "xyz")
+    b.op("CUSTOM", [x], [y], custom_code="edgetpu-custom-op")
+    b.op("RELU", [y], [z])
+    b.io([x], [z])
+    report = qcheck.verify(b.build(), registry=registry)
+    assert report.facts["compiled_for"] == {"Edge TPU": {"partitions": 1, "cpu_ops": 1}}
+    assert "compiled for Edge TPU (1 partition(s), 1 op(s) left for the CPU)" in report.highlights
+    assert "compiled_for" not in qcheck.verify(int8_fc().build(), registry=registry).facts
