@@ -19,6 +19,11 @@ LITERT_SOURCES = (
 )
 XNNPACK_SOURCES = ("LiteRT tflite/delegates/xnnpack/xnnpack_delegate.cc (VisitNode and its Visit*Node checks)",
                    "LiteRT tflite/graph_info.cc (PartitionGraphIntoIndependentNodeSubsets)")
+GPU_SOURCES = (
+    "LiteRT tflite/tools/versioning/gpu_compatibility.cc (commit d6d8577b; line numbers of targets.md §2.1)",
+    "LiteRT tflite/delegates/gpu/common/model_builder.cc (GetOpsToReplace, IsAllAllowedTensors; commit e3b6183f)",
+    "LiteRT tflite/delegates/gpu/delegate_options.cc (max_delegated_partitions 1), tflite/core/subgraph.cc (static-sized tensors only)",
+)
 TFLM_SOURCES = (
     "TFLite Micro python/tflite_micro/python_ops_resolver.cc (checked op by op against the wheel)",
     "TFLite Micro tensorflow/lite/micro/kernels/*.cc Prepare and Eval type checks (tflm_kernels.py)",
@@ -44,6 +49,8 @@ def qcheck_register_targets(register: Callable[[Target], None]) -> None:
     register(Target("xnnpack", "LiteRT's default CPU delegate (QS8 and QU8 on, dynamic FC off): which ops it takes, in how many partitions",
                     _lazy("xnnpack"), runtime="ai-edge-litert", sources=(*XNNPACK_SOURCES, *LITERT_SOURCES), delegate=True,
                     confirm="xnnpack", judges="litert"))
+    register(Target("gpu", "LiteRT's GPU delegate (OpenCL/OpenGL): its op checks, and only the largest supported partition delegated",
+                    _lazy("gpu"), sources=(*GPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="largest:1", judges="litert"))
     register(Target("tflm", "TFLite Micro's Python interpreter: its op resolver and its kernels' type checks",
                     _lazy("tflm"), runtime="tflite-micro", sources=TFLM_SOURCES, confirm="tflm", judges="tflm"))
 
