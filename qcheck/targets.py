@@ -74,6 +74,7 @@ class TargetResult(NamedTuple):
     partitions: tuple[tuple[int, ...], ...] = ()  # subgraph 0's delegate partitions, as operator indices
     problems: tuple[Reason, ...] = ()  # model-wide reasons the runtime refuses the model
     confirmed: Confirmation | None = None  # --confirm: what the real runtime did
+    delegate: bool = False  # the target accelerates ops (its ops are placed accelerated or cpu), not a runtime of its own
 
     def count(self, placement: str) -> int:
         return sum(1 for op in self.ops if op.placement == placement)
@@ -126,7 +127,8 @@ def judge(target: Target, model: Model, facts: Mapping[str, object], findings: S
         verdict = "runs-partly"
     else:
         verdict = "runs"
-    return TargetResult(target.name, verdict, runtime_version(target.runtime), ops, partitions, placed.problems)
+    return TargetResult(target.name, verdict, runtime_version(target.runtime), ops, partitions, placed.problems,
+                        delegate=target.delegate)
 
 
 def keep_partitions(target: Target, ops: tuple[OpPlacement, ...],
@@ -136,8 +138,9 @@ def keep_partitions(target: Target, ops: tuple[OpPlacement, ...],
     - "all": every partition (LiteRT's XNNPACK delegate; Vela).
     - "largest:N": the N partitions with the most ops (LiteRT `tflite/delegates/utils.cc`
       GraphPartitionHelper::GetFirstNLargestPartitions; the GPU delegate's default is 1, NNAPI's 3).
-    - "prefix": one segment from the start up to the first op that cannot map; everything after
-      it runs on the CPU even where supported (the Edge TPU compiler without `-a`).
+    - "prefix": one segment, from the first op that can map (input QUANTIZE ops may stay on the
+      CPU) up to the next op that cannot; everything after it runs on the CPU even where supported
+      (the Edge TPU compiler without `-a`: one TPU subgraph; targets.md §4.3).
     """
     policy = target.partitioning
     if policy == "all" or not partitions:
@@ -147,9 +150,14 @@ def keep_partitions(target: Target, ops: tuple[OpPlacement, ...],
         kept = tuple(sorted(sorted(partitions, key=lambda p: (-len(p), p[0]))[:n], key=lambda p: p[0]))
         why = f"its partition of {{size}} op(s) is not among the {n} largest, which is all {target.name} delegates"
     elif policy == "prefix":
-        first_cpu = next((op.operator for op in ops if op.subgraph == 0 and op.placement != "accelerated"), None)
-        kept = partitions if first_cpu is None else ((tuple(range(first_cpu)),) if first_cpu else ())
-        why = f"it comes after op {first_cpu}, the first op {target.name} cannot map: the graph is cut there"
+        sg0 = [op for op in ops if op.subgraph == 0]
+        start = next((op.operator for op in sg0 if op.placement == "accelerated"), len(sg0))
+        end = next((op.operator for op in sg0[start:] if op.placement != "accelerated"), None)
+        if start == len(sg0):
+            kept = ()
+        else:
+            kept = partitions if end is None and start == 0 else (tuple(range(start, end if end is not None else len(sg0))),)
+        why = f"it comes after op {end}, the first op {target.name} cannot map after its segment starts: the graph is cut there"
     else:
         raise ValueError(f"target {target.name!r}: unknown partitioning {policy!r}")
     size = {i: len(p) for p in partitions for i in p}

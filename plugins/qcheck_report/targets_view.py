@@ -19,7 +19,7 @@ def summary(result: TargetResult) -> str:
     total = len(result.ops)
     head = f"{result.target}: {result.verdict}"
     bad = [op for op in result.ops if op.placement == "unsupported"]
-    if result.partitions or any(op.placement == "accelerated" for op in result.ops):
+    if result.delegate:
         on = result.count("accelerated")
         share = result.mac_share
         macs = f", {share:.0%} of MACs" if share is not None else ""
@@ -39,7 +39,7 @@ def comparison(results: Sequence[TargetResult]) -> list[str]:
     """Several targets side by side: what each accelerates, in how many partitions, with how many CPU transitions."""
     rows = [("target", "verdict", "accelerated", "partitions", "transitions", "MACs")]
     for r in results:
-        delegate = bool(r.partitions) or r.count("accelerated") > 0
+        delegate = r.delegate
         share = r.mac_share
         rows.append((r.target, r.verdict, f"{r.count('accelerated')}/{len(r.ops)}" if delegate else "-",
                      str(len(r.partitions)) if delegate else "-", str(r.transitions) if delegate else "-",

@@ -24,6 +24,15 @@ GPU_SOURCES = (
     "LiteRT tflite/delegates/gpu/common/model_builder.cc (GetOpsToReplace, IsAllAllowedTensors; commit e3b6183f)",
     "LiteRT tflite/delegates/gpu/delegate_options.cc (max_delegated_partitions 1), tflite/core/subgraph.cc (static-sized tensors only)",
 )
+EDGETPU_SOURCES = (
+    "coral.ai model requirements (via google-coral/edgetpu#594), the Coral op table mirrored by Axis ARTPEC-7",
+    "google-coral/edgetpu issues (targets.md §4; rows the notes call UNCONFIRMED say so in their reasons)",
+    "the compiler's single-segment cut (edgetpu#461; targets.md §4.3), checked on the corpus's compiled PoseNet pairs",
+)
+ETHOSU_SOURCES = (
+    "Vela 5.2 `vela --supported-ops-report` (SUPPORTED_OPS.md, the default Regor core) and the regor constraint sources (targets.md §5)",
+    "checked op by op against Vela 5.2 on every quantized corpus model (tests/truth/vela_verdicts.json)",
+)
 TFLM_SOURCES = (
     "TFLite Micro python/tflite_micro/python_ops_resolver.cc (checked op by op against the wheel)",
     "TFLite Micro tensorflow/lite/micro/kernels/*.cc Prepare and Eval type checks (tflm_kernels.py)",
@@ -32,10 +41,10 @@ TFLM_SOURCES = (
 )
 
 
-def _lazy(module: str) -> Callable[[Model, Mapping[str, object], Sequence[Finding]], Placed]:
+def _lazy(module: str, function: str = "place") -> Callable[[Model, Mapping[str, object], Sequence[Finding]], Placed]:
     """The profile's `place`, imported on first use: its tables cost start-up time only with --target."""
     def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
-        placed: Placed = importlib.import_module(f"qcheck_targets.{module}").place(model, facts, findings)
+        placed: Placed = getattr(importlib.import_module(f"qcheck_targets.{module}"), function)(model, facts, findings)
         return placed
 
     return place
@@ -51,6 +60,16 @@ def qcheck_register_targets(register: Callable[[Target], None]) -> None:
                     confirm="xnnpack", judges="litert"))
     register(Target("gpu", "LiteRT's GPU delegate (OpenCL/OpenGL): its op checks, and only the largest supported partition delegated",
                     _lazy("gpu"), sources=(*GPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="largest:1", judges="litert"))
+    register(Target("edgetpu", "Coral Edge TPU compiler: 8-bit only, static shapes, its op table, one TPU segment up to the first op it "
+                    "cannot map", _lazy("edgetpu"), sources=(*EDGETPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="prefix",
+                    judges="litert"))
+    for name, module_attr, summary in (
+            ("ethos-u55", "place_u55", "Arm Ethos-U55 through Vela 5.2: ops on the NPU, each other op left to the CPU with Vela's reason"),
+            ("ethos-u65", "place_u65", "Arm Ethos-U65 through Vela 5.2 (the U55's constraints)"),
+            ("ethos-u85", "place_u85", "Arm Ethos-U85 through Vela 5.2: the U55's ops and more (BOOL, comparisons, GATHER, variables)")):
+        # (the CPU side of an Ethos-U system is TFLite Micro: findings are judged by what it does)
+        register(Target(name, summary, _lazy("ethosu", module_attr), runtime="ethos-u-vela", sources=ETHOSU_SOURCES, delegate=True,
+                        judges="tflm"))
     register(Target("tflm", "TFLite Micro's Python interpreter: its op resolver and its kernels' type checks",
                     _lazy("tflm"), runtime="tflite-micro", sources=TFLM_SOURCES, confirm="tflm", judges="tflm"))
 

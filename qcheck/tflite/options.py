@@ -47,7 +47,8 @@ _DECODED: Final[dict[str, tuple[str, ...]]] = {
     "DepthToSpaceOptions": ('block_size',),
     "SpaceToDepthOptions": ('block_size',),
     "SqueezeOptions": ('squeeze_dims',),
-    "MirrorPadOptions": ('mode',),  # (REFLECT 0, SYMMETRIC 1: the GPU delegate takes REFLECT only)  # (a vector: LiteRT and TFLite Micro refuse a dimension that is not 1)
+    "MirrorPadOptions": ('mode',),
+    "PackOptions": ('values_count', 'axis'),  # (the Edge TPU compiler maps no PACK along the batch axis)  # (REFLECT 0, SYMMETRIC 1: the GPU delegate takes REFLECT only)  # (a vector: LiteRT and TFLite Micro refuse a dimension that is not 1)
 }
 # Byte fields that hold an enum: their values are decoded to names (ActivationFunctionType; TensorType,
 # where unset, 0, means "not specified").

@@ -118,7 +118,7 @@ KEPT = {  # policy -> shape -> the accelerated ops after the policy
     "all": {"start": "-aaaaaa", "middle": "aaa-aaa", "end": "aaaaaa-", "islands": "aa-aa-aa"},
     "largest:1": {"start": "-aaaaaa", "middle": "aaa----", "end": "aaaaaa-", "islands": "aa------"},
     "largest:3": {"start": "-aaaaaa", "middle": "aaa-aaa", "end": "aaaaaa-", "islands": "aa-aa-aa"},
-    "prefix": {"start": "-------", "middle": "aaa----", "end": "aaaaaa-", "islands": "aa------"},
+    "prefix": {"start": "-aaaaaa", "middle": "aaa----", "end": "aaaaaa-", "islands": "aa------"},
 }
 
 
@@ -151,3 +151,9 @@ def test_an_already_compiled_model_says_what_it_was_compiled_for(registry: Regis
     assert report.facts["compiled_for"] == {"Edge TPU": {"partitions": 1, "cpu_ops": 1}}
     assert "compiled for Edge TPU (1 partition(s), 1 op(s) left for the CPU)" in report.highlights
     assert "compiled_for" not in qcheck.verify(int8_fc().build(), registry=registry).facts
+
+
+def test_prefix_with_nothing_to_map_keeps_no_partition() -> None:
+    m = chain_model(3)
+    result = judge(fixed("cpu", "cpu", "cpu")._replace(partitioning="prefix"), m, {})
+    assert result.partitions == () and result.count("accelerated") == 0
