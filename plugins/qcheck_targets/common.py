@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 
 from qcheck.findings import Finding
 from qcheck.inspection import op_label
-from qcheck.targets import FATAL_EFFECTS, OpPlacement, Reason
+from qcheck.targets import FATAL_EFFECTS, OpPlacement, Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 
 _WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"})  # the ops with MACs
@@ -57,6 +57,18 @@ def squeeze_problem(sub: Subgraph, op: Operator) -> str | None:
         if not 0 <= c < rank or x.shape[c] != 1:
             return f"SQUEEZE squeeze_dims {list(dims)} on input shape {list(x.shape)}: dimension {d} is not one of size 1"
     return None
+
+
+def compiled_for(model: Model, base: Placed, custom_code: str, accelerator: str, rule: str) -> Placed | None:
+    """An already-compiled model (it holds the compiler's custom op): that op is the accelerated part and every
+    other op is what the compiler left for the CPU, not judged again. None when the model is not compiled."""
+    if not any(oc.custom_code == custom_code for oc in model.operator_codes):
+        return None
+    why = Reason(f"{rule}:compiled", f"the model is already compiled for {accelerator}: this op was left for the CPU by the compiler")
+    ops = [p._replace(placement="accelerated", reasons=())
+           if (op := model.subgraphs[p.subgraph].operators[p.operator]).is_custom and custom_name(model, op) == custom_code
+           else p._replace(placement="cpu", reasons=(why,)) for p in base.ops]
+    return Placed(tuple(ops), base.problems)
 
 
 def fatal_by_op(findings: Sequence[Finding], runtime: str) -> tuple[dict[tuple[int, int], list[Reason]], list[Reason]]:

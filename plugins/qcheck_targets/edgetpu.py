@@ -19,7 +19,7 @@ from qcheck.targets import OpPlacement, Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 from qcheck_targets import edgetpu_ops as E
 from qcheck_targets import litert
-from qcheck_targets.common import Decision, custom_name, op_keys, place_all
+from qcheck_targets.common import Decision, compiled_for, custom_name, op_keys, place_all
 
 Reasons = Iterator[Reason]
 UNCONFIRMED = " (unconfirmed)"
@@ -176,24 +176,12 @@ def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
     return None if op.opcode == "CONCATENATION" else op_keys(model)[sub.index][op.index]
 
 
-def compiled(model: Model) -> bool:
-    """Whether the model is already compiled: it holds an edgetpu-custom-op."""
-    return any(op.is_custom and custom_name(model, op) == E.COMPILED_OP for sub in model.subgraphs for op in sub.operators)
-
-
-def _compiled(base: Placed, model: Model) -> Placed:
-    why = _r("compiled", "the model is already compiled for the Edge TPU: this op was left for the CPU by the compiler")
-    ops = [p._replace(placement="accelerated", reasons=())
-           if (op := model.subgraphs[p.subgraph].operators[p.operator]).is_custom and custom_name(model, op) == E.COMPILED_OP
-           else p._replace(placement="cpu", reasons=(why,)) for p in base.ops]
-    return Placed(tuple(ops), base.problems)
-
-
 def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
     """Every op: accelerated when the compiler can map it; else on LiteRT's builtin kernels, or unsupported there too."""
     base = litert.place(model, facts, findings)
-    if compiled(model):
-        return _compiled(base, model)
+    done = compiled_for(model, base, E.COMPILED_OP, "the Edge TPU", "edgetpu")
+    if done is not None:
+        return done
     tpu = place_all(model, decide, {}, fallback="cpu", key=_key)
     main = _r("subgraph", "the Edge TPU compiler maps the main subgraph only: ops of other subgraphs run on the "
                           f"CPU{UNCONFIRMED}")

@@ -18,7 +18,7 @@ from qcheck.findings import Finding
 from qcheck.targets import Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 from qcheck_targets import ethosu_ops as E
-from qcheck_targets.common import Decision, op_keys, place_all
+from qcheck_targets.common import Decision, compiled_for, op_keys, place_all
 
 Why = Iterator[tuple[str, str]]  # (rule id, message)
 Conns = list[tuple[str, Tensor]]  # (role, tensor): I feature map in, O out, W weights, B bias, P parameters
@@ -282,7 +282,8 @@ def _problems(model: Model, core: Core) -> tuple[Reason, ...]:
 def _profile(core: Core) -> Callable[[Model, Mapping[str, object], Sequence[Finding]], Placed]:
     def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
         """Each op on the NPU (accelerated: in an ethos-u partition, or dropped) or left to the CPU with Vela's reason."""
-        return Placed(place_all(model, lambda m, s, o: _decide(m, s, o, core), {}, key=_key), _problems(model, core))
+        ops = place_all(model, lambda m, s, o: _decide(m, s, o, core), {}, key=_key)
+        return compiled_for(model, Placed(ops), "ethos-u", "the Arm Ethos-U (by Vela)", core.rule) or Placed(ops, _problems(model, core))
 
     place.__name__ = place.__qualname__ = f"place_{core.rule[-3:]}"
     return place

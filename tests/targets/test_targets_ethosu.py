@@ -70,3 +70,17 @@ def test_the_cache_covers_every_quantized_model(vela: dict[str, dict[str, object
     quantized = [p for p in all_models() if sha256(p) in vela]
     assert len(quantized) >= (150 if SHARED_MODELS else 10)
     assert all(Path(p).exists() for p in quantized)
+
+
+@pytest.mark.parametrize(("target", "custom"), [("ethos-u55", "ethos-u"), ("ethos-u85", "ethos-u"), ("edgetpu", "edgetpu-custom-op")])
+def test_an_already_compiled_model_is_not_judged_again(registry: Registry, target: str, custom: str) -> None:
+    from qcheck.tflite.builder import ModelBuilder
+
+    b = ModelBuilder()
+    x, y, z = (b.tensor(n, "INT8", [1, 4], scale=0.1, zero_point=0) for n in "xyz")
+    b.op("CUSTOM", [x], [y], custom_code=custom)
+    b.op("GELU", [y], [z])  # an op Vela and the Edge TPU compiler would judge: here it is only what the compiler left
+    b.io([x], [z])
+    result = qcheck.verify(b.build(), registry=registry, settings=Settings(targets=(target,))).targets[target]
+    assert [op.placement for op in result.ops] == ["accelerated", "cpu"]
+    assert result.ops[1].reasons[0].rule == f"{target}:compiled" and result.verdict == "runs-partly"
