@@ -33,6 +33,11 @@ ETHOSU_SOURCES = (
     "Vela 5.2 `vela --supported-ops-report` (SUPPORTED_OPS.md, the default Regor core) and the regor constraint sources (targets.md §5)",
     "checked op by op against Vela 5.2 on every quantized corpus model (tests/truth/vela_verdicts.json)",
 )
+NNAPI_SOURCES = (
+    "LiteRT tflite/delegates/nnapi/nnapi_delegate.cc (NNAPIDelegateKernel::Validate, at feature level 8: Android 15's)",
+    "LiteRT tflite/delegates/nnapi/nnapi_delegate_kernel.h (the feature levels)",
+    "LiteRT tflite/delegates/nnapi/nnapi_delegate.h (max_number_delegated_partitions 3)",
+)
 TFLM_SOURCES = (
     "TFLite Micro python/tflite_micro/python_ops_resolver.cc (checked op by op against the wheel)",
     "TFLite Micro tensorflow/lite/micro/kernels/*.cc Prepare and Eval type checks (tflm_kernels.py)",
@@ -63,6 +68,9 @@ def qcheck_register_targets(register: Callable[[Target], None]) -> None:
     register(Target("edgetpu", "Coral Edge TPU compiler: 8-bit only, static shapes, its op table, one TPU segment up to the first op it "
                     "cannot map", _lazy("edgetpu"), sources=(*EDGETPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="prefix",
                     judges="litert"))
+    register(Target("nnapi", "Android's NNAPI delegate at feature level 8: Validate()'s per-op versions, types and conditions, the 3 largest "
+                    "partitions delegated", _lazy("nnapi"), sources=(*NNAPI_SOURCES, *LITERT_SOURCES), delegate=True,
+                    partitioning="largest:3", judges="litert"))
     for name, module_attr, summary in (
             ("ethos-u55", "place_u55", "Arm Ethos-U55 through Vela 5.2: ops on the NPU, each other op left to the CPU with Vela's reason"),
             ("ethos-u65", "place_u65", "Arm Ethos-U65 through Vela 5.2 (the U55's constraints)"),
