@@ -71,6 +71,10 @@ class Target(NamedTuple):
     # The runtime this target stands for in findings' details["runtimes"] (e.g. "litert"): with --target,
     # such findings are judged by what they say of the targets' runtimes (see engine.judge_for_targets).
     judges: str = ""
+    # `--target NAME:KEY=VALUE[,KEY=VALUE]`: builds the profile configured so (e.g. a feature level); raises
+    # ValueError naming a bad option. `options` says what it takes, for `qcheck targets`.
+    configure: Callable[[Mapping[str, str]], Target] | None = None
+    options: str = ""
     data: Mapping[str, Any] = MappingProxyType({})  # the profile's tables, for `qcheck targets --format json`
 
 

@@ -45,6 +45,8 @@ def target_names(registry: Registry, names: Iterable[str]) -> tuple[str, ...]:
     for name in names:
         if name == "all":
             new = list(registry.targets)
+        elif ":" in name and not is_profile_path(name):
+            new = [configured(registry, name)]
         elif is_profile_path(name):
             target = load_profile(name)
             if target.name in registry.targets and registry.owner.get(f"target:{target.name}") != name:
@@ -56,6 +58,26 @@ def target_names(registry: Registry, names: Iterable[str]) -> tuple[str, ...]:
             new = [name]
         out += [n for n in new if n not in out]
     return tuple(out)
+
+
+def configured(registry: Registry, spec: str) -> str:
+    """Register `NAME:KEY=VALUE,...` as a configured copy of target NAME (Target.configure) and return its name."""
+    base, _, text = spec.partition(":")
+    target = registry.targets.get(base)
+    if target is None:
+        raise UsageError(f"unknown --target {base!r} in {spec!r} (see 'qcheck targets')")
+    if target.configure is None:
+        raise UsageError(f"--target {spec}: target {base!r} takes no options")
+    pairs = [item.partition("=") for item in text.split(",") if item]
+    if not pairs or any(not k or not sep or not v for k, sep, v in pairs):
+        raise UsageError(f"--target {spec}: options are KEY=VALUE, comma-separated ({base} takes {target.options})")
+    try:
+        made = target.configure({k: v for k, _, v in pairs})
+    except ValueError as e:
+        raise UsageError(f"--target {spec}: {e} ({base} takes {target.options})") from None
+    registry.targets[spec] = made._replace(name=spec, configure=None)
+    registry.owner[f"target:{spec}"] = registry.owner.get(f"target:{base}", "")
+    return spec
 
 
 def load_profile(path: str) -> Target:

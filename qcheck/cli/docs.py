@@ -58,7 +58,8 @@ def run_targets(args: argparse.Namespace, registry: Registry) -> int:
 
     target_names(registry, args.target)
     rows: list[dict[str, Any]] = [{"name": t.name, "summary": t.summary, "runtime": runtime_version(t.runtime), "delegate": t.delegate,
-             "confirm": bool(t.confirm), "plugin": registry.owner.get(f"target:{t.name}", ""), "sources": list(t.sources)}
+             "confirm": bool(t.confirm), "options": t.options, "plugin": registry.owner.get(f"target:{t.name}", ""),
+             "sources": list(t.sources)}
             for t in registry.targets.values()]
     if args.format == "json":
         common.emit(args, common.dump_json({"targets": rows}))
@@ -67,6 +68,8 @@ def run_targets(args: argparse.Namespace, registry: Registry) -> int:
     for row in rows:
         kind = "delegate" if row["delegate"] else "runtime"
         lines.append(f"{row['name']:<10} {kind:<8} {row['runtime'] or '-'}  {row['summary']}")
+        if row["options"]:
+            lines.append(f"{'':<20}options: --target {row['name']}:{row['options']}")
         lines += [f"{'':<20}source: {src}" for src in row["sources"]]
     common.emit(args, "\n".join(lines) + "\n")
     return 0

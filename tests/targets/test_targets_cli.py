@@ -137,3 +137,18 @@ def test_a_broken_profile_file_is_one_line_naming_the_file(tmp_path: Path) -> No
         assert r.returncode == 2, name
         assert_one_line_error(r.stderr)
         assert name in r.stderr
+
+
+def test_target_options_configure_a_profile() -> None:
+    _, data = verify_json(str(FIXTURES / "tf_int8-only.tflite"), "--target", "nnapi:level=1.1", "--target", "nnapi")
+    targets = data["models"][0]["targets"]
+    old, new = targets["nnapi:level=1.1"], targets["nnapi"]
+    on = [sum(o["placement"] == "accelerated" for o in t["ops"]) for t in (old, new)]
+    assert on[0] < on[1] == len(new["ops"])  # NNAPI 1.1 lacks ops feature level 8 has
+    assert any(r["rule"] == "nnapi:feature-level" for o in old["ops"] for r in o["reasons"])
+    listed = json.loads(run_cli("targets", "--format", "json").stdout)["targets"]
+    assert {t["name"]: t["options"] for t in listed}["nnapi"].startswith("level=")
+    for bad in ("nnapi:level=9", "nnapi:level", "gpu:x=1", "nosuch:a=b"):
+        r = run_cli("verify", INT8, "--target", bad)
+        assert r.returncode == 2, bad
+        assert_one_line_error(r.stderr)
