@@ -157,3 +157,17 @@ def test_prefix_with_nothing_to_map_keeps_no_partition() -> None:
     m = chain_model(3)
     result = judge(fixed("cpu", "cpu", "cpu")._replace(partitioning="prefix"), m, {})
     assert result.partitions == () and result.count("accelerated") == 0
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_delegate_target_partitions_by_its_policy(registry: Registry, shape: str) -> None:
+    """Each registered delegate target, fed the same placements, keeps what its partitioning policy says."""
+    layout = SHAPES[shape]
+    m = chain_model(len(layout))
+    placements = fixed(*("accelerated" if c == "a" else "cpu" for c in layout))
+    delegates = [t for t in registry.targets.values() if t.delegate]
+    assert {t.name for t in delegates} >= {"xnnpack", "gpu", "nnapi", "edgetpu", "ethos-u55", "ethos-u65", "ethos-u85"}
+    for target in delegates:
+        result = judge(target._replace(place=placements.place), m, {})
+        got = "".join("a" if op.placement == "accelerated" else "-" for op in result.ops)
+        assert got == KEPT[target.partitioning][shape], target.name
