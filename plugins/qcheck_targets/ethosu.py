@@ -12,8 +12,6 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from itertools import chain
 from typing import NamedTuple
 
-import numpy as np
-
 from qcheck.findings import Finding
 from qcheck.targets import Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
@@ -57,6 +55,11 @@ def _q(t: Tensor | None) -> tuple[list[float], list[int]]:
     return ([], []) if q is None else ([float(s) for s in q.scale], [int(z) for z in q.zero_point])
 
 
+def _top_scale(t: Tensor) -> float:
+    q = t.quantization
+    return 0.0 if q is None or not len(q.scale) else float(q.scale[0]) if len(q.scale) == 1 else float(q.scale.max())
+
+
 def _ints(model: Model, t: Tensor | None) -> list[int] | None:
     a = model.array(t) if t is not None else None
     return None if a is None else [int(v) for v in a]
@@ -74,9 +77,9 @@ def _generic(model: Model, op: Operator, core: Core, conns: Conns) -> Why:
             yield "shape", f"{code} with a tensor of unknown shape: tensors must have constant shape"
         if dyn := [list(t.shape_signature) for _, t in conns if t.shape_signature and min(t.shape_signature[1:], default=0) < 0]:
             yield "dynamic-shape", f"{code} tensor of shape {dyn[0]}: only the first dimension of tensors can be dynamic"
-    if code not in core.no_quant and any(s >= E.MAX_SCALE for _, t in conns for s in _q(t)[0]):
+    if code not in core.no_quant and any(_top_scale(t) >= E.MAX_SCALE for _, t in conns):
         yield "scale", f"{code} with a scale of 2^31 or more: quantization scale of any tensor must be positive (its shift >= 0)"
-    if code not in E.PER_AXIS_OK and any(len(_q(t)[0]) > 1 or len(_q(t)[1]) > 1 for _, t in conns):
+    if code not in E.PER_AXIS_OK and any(q is not None and (len(q.scale) > 1 or len(q.zero_point) > 1) for q in (t.quantization for _, t in conns)):
         yield "per-axis", f"{code} with a per-axis quantized tensor: per-axis quantization is supported on convolutions and FC only"
     if code in E.WEIGHTED:
         yield from _weights(model, op, core, conns)
@@ -237,42 +240,36 @@ def _decide(model: Model, sub: Subgraph, op: Operator, core: Core) -> Decision:
 
 
 def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
-    """op_keys, and what the checks read beyond it: zero points, scales, and the weights or indices of a few ops."""
+    # (the same for the three cores: computed once per model)
+    keys: dict[tuple[int, int], Hashable] = model.memo("qcheck_targets.ethosu.keys", dict)
+    k = keys.get((sub.index, op.index))
+    if k is None:
+        k = keys[(sub.index, op.index)] = _compute_key(model, sub, op)
+    return k
+
+
+def _compute_key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
+    """op_keys, and what the checks read beyond it: zero-point and scale predicates, a few ops' scale values, and
+    the data of weights large enough to reach the weight-sum limit, int64 biases and scatter indices."""
     extra: list[object] = [op.index in _dead(model)[sub.index]]
     for t in map(sub.tensor, (*op.inputs, *op.outputs)):
         q = t.quantization if t is not None else None
         if q is not None and len(q.scale):
-            extra.append((int(q.zero_point.min()), int(q.zero_point.max())) if len(q.zero_point) else None)
-            extra.append(float(q.scale[0]) if op.opcode in E.MATCHING_QUANT else bool(q.scale.max() >= E.MAX_SCALE))
-        if t is not None and t.buffer > 0 and (op.opcode in E.WEIGHTED or op.opcode == "SCATTER_ND") and t.num_elements > 16:
-            extra.append(t.buffer)  # weight sums, int64 biases, scatter indices: decided per buffer
+            zp = q.zero_point
+            lo, hi = (int(zp[0]), int(zp[0])) if len(zp) == 1 else (int(zp.min()), int(zp.max())) if len(zp) else (0, 0)
+            extra.append((lo == hi == 0, lo < 0, -128 <= lo and hi <= 127, 0 <= lo and hi <= 255, lo == hi and lo in (0, 32768)))
+            top = float(q.scale[0]) if len(q.scale) == 1 else float(q.scale.max())
+            extra.append(float(q.scale[0]) if op.opcode in E.MATCHING_QUANT else top >= E.MAX_SCALE)
+        if t is not None and t.buffer > 0 and (op.opcode in E.WEIGHTED or op.opcode == "SCATTER_ND") and (
+                op.opcode == "SCATTER_ND" or t.dtype == "INT64" or 255 * t.num_elements >= min(E.U55_WEIGHT_SUM)):
+            extra.append(t.buffer)  # (a weight sum that may reach the limit, an int64 bias, scatter indices: per buffer)
     return op_keys(model)[sub.index][op.index], tuple(extra)
 
 
 def _problems(model: Model, core: Core) -> tuple[Reason, ...]:
     """Why Vela compiles nothing: its TFLite semantic checks (ethosu_ops.SIGNED_OPS), and on the U55 a BOOL model input or
     output (RUN: "Non-passthrough operation (NotEqual) could not run on NPU", 3 of 3 such models)."""
-    out: list[tuple[str, str]] = []
-    for sub in model.subgraphs:
-        used = {i for op in sub.operators for i in op.inputs}
-        for t in sub.tensors:
-            if t.index in used and t.buffer > 0 and not model.is_constant(t) and t.index not in sub.producers and \
-                    t.index not in sub.inputs and not t.is_variable:
-                out.append(("semantics", f"a {t.dtype}{list(t.shape)} constant without data: constant tensors must not have empty buffers"))
-            if t.quantization is not None and not np.isfinite(t.quantization.scale).all():
-                out.append(("semantics", f"a scale of {t.quantization.scale.tolist()[:4]}: tensor quantization scales must be finite"))
-        for op in sub.operators:
-            x, y = (sub.tensor(op.inputs[0]) if op.inputs else None), (sub.tensor(op.outputs[0]) if op.outputs else None)
-            if x is None or y is None:
-                continue
-            if op.opcode in E.SIGNED_OPS and x.dtype.startswith(("INT", "UINT")) and y.dtype not in (
-                    ("INT8", "INT16", "INT32", "INT64") if x.dtype.startswith("INT") else (x.dtype, "INT32")):
-                out.append(("semantics", f"{op.opcode} of {x.dtype} into {y.dtype}: an integer IFM needs an integer OFM of its signedness"))
-            if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and (x.dtype not in E.RSQRT_TYPES or (len(x.shape), len(y.shape)) != (3, 3)):
-                out.append(("semantics", f"UNIDIRECTIONAL_SEQUENCE_LSTM {x.dtype} rank {len(x.shape)} -> {len(y.shape)}: an INT8/16 IFM, 3-D"))
-            (sx, _), (sy, _) = _q(x), _q(y)
-            if sx and sy and not sx[0] < E.FLOAT32_MAX * abs(sy[0]):
-                out.append(("semantics", f"{op.opcode} IFM scale {sx[0]:.3g}, OFM scale {sy[0]:.3g}: their ratio must fit in float32"))
+    out: list[tuple[str, str]] = list(model.memo("qcheck_targets.ethosu.semantics", lambda: E.semantics(model)))
     io = [t.dtype for t in map(model.subgraphs[0].tensor, (*model.subgraphs[0].inputs, *model.subgraphs[0].outputs)) if t] if model.subgraphs else []
     if core.u55 and "BOOL" in io:
         out.append(("bool-io", "a BOOL model input or output: Vela converts it with ops the U55 cannot run (NotEqual, And)"))

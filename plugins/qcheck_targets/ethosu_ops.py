@@ -16,7 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from qcheck.tflite.model import Model, Tensor
 
 # REPORT "Summary Table" of each core: every other builtin (and every custom op) is "Unsupported opType", CPU.
 U55_OPS: Final = frozenset({
@@ -222,3 +227,34 @@ def resize_problem(u55: bool, code: str, options: Mapping[str, object], ifm: Seq
         return f"scale factors {hs:g} (H) and {ws:g} (W) differ"
     up = max(hs, ws)
     return None if up in (2, 4, 8)[: 1 if half else 3] else f"scale factor {up:g}: it must be 2x, 4x or 8x (half-pixel: 2x)"
+
+
+def _first_scale(t: Tensor) -> tuple[list[float], None]:
+    q = t.quantization
+    return ([float(q.scale[0])] if q is not None and len(q.scale) else [], None)
+
+
+def semantics(model: Model) -> list[tuple[str, str]]:
+    """Vela's TFLite semantic checks (the same for every core)."""
+    out: list[tuple[str, str]] = []
+    for sub in model.subgraphs:
+        used = {i for op in sub.operators for i in op.inputs}
+        for t in sub.tensors:
+            if t.index in used and t.buffer > 0 and not model.is_constant(t) and t.index not in sub.producers and \
+                    t.index not in sub.inputs and not t.is_variable:
+                out.append(("semantics", f"a {t.dtype}{list(t.shape)} constant without data: constant tensors must not have empty buffers"))
+            if t.quantization is not None and not np.isfinite(t.quantization.scale).all():
+                out.append(("semantics", f"a scale of {t.quantization.scale.tolist()[:4]}: tensor quantization scales must be finite"))
+        for op in sub.operators:
+            x, y = (sub.tensor(op.inputs[0]) if op.inputs else None), (sub.tensor(op.outputs[0]) if op.outputs else None)
+            if x is None or y is None:
+                continue
+            if op.opcode in SIGNED_OPS and x.dtype.startswith(("INT", "UINT")) and y.dtype not in (
+                    ("INT8", "INT16", "INT32", "INT64") if x.dtype.startswith("INT") else (x.dtype, "INT32")):
+                out.append(("semantics", f"{op.opcode} of {x.dtype} into {y.dtype}: an integer IFM needs an integer OFM of its signedness"))
+            if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and (x.dtype not in RSQRT_TYPES or (len(x.shape), len(y.shape)) != (3, 3)):
+                out.append(("semantics", f"UNIDIRECTIONAL_SEQUENCE_LSTM {x.dtype} rank {len(x.shape)} -> {len(y.shape)}: an INT8/16 IFM, 3-D"))
+            (sx, _), (sy, _) = _first_scale(x), _first_scale(y)
+            if sx and sy and not sx[0] < FLOAT32_MAX * abs(sy[0]):
+                out.append(("semantics", f"{op.opcode} IFM scale {sx[0]:.3g}, OFM scale {sy[0]:.3g}: their ratio must fit in float32"))
+    return out
