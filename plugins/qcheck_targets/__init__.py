@@ -63,17 +63,24 @@ def _nnapi_level(options: Mapping[str, str]) -> Target:
     if set(options) != {"level"} or options["level"] not in levels:
         raise ValueError(f"bad options {dict(options)}")
     level = levels[options["level"]]
-    return Target("nnapi", f"Android's NNAPI delegate at {nnapi_ops.NAMES[level]}", nnapi.profile(level),
-                  sources=(*NNAPI_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="largest:3", judges="litert")
+    return NNAPI._replace(summary=f"Android's NNAPI delegate at {nnapi_ops.NAMES[level]}", place=nnapi.profile(level))
 
 
 def _edgetpu_subgraphs(options: Mapping[str, str]) -> Target:
     """`edgetpu:subgraphs=multiple`: the compiler's experimental `-a` mode, one TPU segment per run of mappable ops."""
     if set(options) != {"subgraphs"} or options["subgraphs"] not in ("one", "multiple"):
         raise ValueError(f"bad options {dict(options)}")
-    return Target("edgetpu", "Coral Edge TPU compiler" + (" with -a (several TPU segments)" if options["subgraphs"] == "multiple" else ""),
-                  _lazy("edgetpu"), sources=(*EDGETPU_SOURCES, *LITERT_SOURCES), delegate=True,
-                  partitioning="all" if options["subgraphs"] == "multiple" else "prefix", judges="litert")
+    multiple = options["subgraphs"] == "multiple"
+    return EDGETPU._replace(summary=EDGETPU.summary + (" (with -a: several TPU segments)" if multiple else ""),
+                            partitioning="all" if multiple else "prefix")
+
+
+EDGETPU = Target("edgetpu", "Coral Edge TPU compiler: 8-bit only, static shapes, its op table, one TPU segment up to the first op it "
+                 "cannot map", _lazy("edgetpu"), sources=(*EDGETPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="prefix",
+                 judges="litert", configure=_edgetpu_subgraphs, options="subgraphs=one|multiple")
+NNAPI = Target("nnapi", "Android's NNAPI delegate at feature level 8: Validate()'s per-op versions, types and conditions, the 3 largest "
+               "partitions delegated", _lazy("nnapi"), sources=(*NNAPI_SOURCES, *LITERT_SOURCES), delegate=True,
+               partitioning="largest:3", judges="litert", configure=_nnapi_level, options="level=1.0|1.1|1.2|1.3|5|6|7|8")
 
 
 @hookimpl
@@ -86,12 +93,8 @@ def qcheck_register_targets(register: Callable[[Target], None]) -> None:
                     confirm="xnnpack", judges="litert"))
     register(Target("gpu", "LiteRT's GPU delegate (OpenCL/OpenGL): its op checks, and only the largest supported partition delegated",
                     _lazy("gpu"), sources=(*GPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="largest:1", judges="litert"))
-    register(Target("edgetpu", "Coral Edge TPU compiler: 8-bit only, static shapes, its op table, one TPU segment up to the first op it "
-                    "cannot map", _lazy("edgetpu"), sources=(*EDGETPU_SOURCES, *LITERT_SOURCES), delegate=True, partitioning="prefix",
-                    judges="litert", configure=_edgetpu_subgraphs, options="subgraphs=one|multiple"))
-    register(Target("nnapi", "Android's NNAPI delegate at feature level 8: Validate()'s per-op versions, types and conditions, the 3 largest "
-                    "partitions delegated", _lazy("nnapi"), sources=(*NNAPI_SOURCES, *LITERT_SOURCES), delegate=True,
-                    partitioning="largest:3", judges="litert", configure=_nnapi_level, options="level=1.0|1.1|1.2|1.3|5|6|7|8"))
+    register(EDGETPU)
+    register(NNAPI)
     for name, module_attr, summary in (
             ("ethos-u55", "place_u55", "Arm Ethos-U55 through Vela 5.2: ops on the NPU, each other op left to the CPU with Vela's reason"),
             ("ethos-u65", "place_u65", "Arm Ethos-U65 through Vela 5.2 (the U55's constraints)"),

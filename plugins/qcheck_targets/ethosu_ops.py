@@ -229,9 +229,9 @@ def resize_problem(u55: bool, code: str, options: Mapping[str, object], ifm: Seq
     return None if up in (2, 4, 8)[: 1 if half else 3] else f"scale factor {up:g}: it must be 2x, 4x or 8x (half-pixel: 2x)"
 
 
-def _first_scale(t: Tensor) -> tuple[list[float], None]:
+def _first_scale(t: Tensor) -> list[float]:
     q = t.quantization
-    return ([float(q.scale[0])] if q is not None and len(q.scale) else [], None)
+    return [float(q.scale[0])] if q is not None and len(q.scale) else []
 
 
 def semantics(model: Model) -> list[tuple[str, str]]:
@@ -254,7 +254,7 @@ def semantics(model: Model) -> list[tuple[str, str]]:
                 out.append(("semantics", f"{op.opcode} of {x.dtype} into {y.dtype}: an integer IFM needs an integer OFM of its signedness"))
             if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and (x.dtype not in RSQRT_TYPES or (len(x.shape), len(y.shape)) != (3, 3)):
                 out.append(("semantics", f"UNIDIRECTIONAL_SEQUENCE_LSTM {x.dtype} rank {len(x.shape)} -> {len(y.shape)}: an INT8/16 IFM, 3-D"))
-            (sx, _), (sy, _) = _first_scale(x), _first_scale(y)
+            sx, sy = _first_scale(x), _first_scale(y)
             if sx and sy and not sx[0] < FLOAT32_MAX * abs(sy[0]):
                 out.append(("semantics", f"{op.opcode} IFM scale {sx[0]:.3g}, OFM scale {sy[0]:.3g}: their ratio must fit in float32"))
     return out
