@@ -16,7 +16,8 @@ from qcheck.findings import Finding
 from qcheck.targets import Placed, Reason
 from qcheck.tflite.model import Model, Operator, Subgraph, Tensor
 from qcheck_targets import ethosu_ops as E
-from qcheck_targets.common import Decision, compiled_for, op_keys, place_all
+from qcheck_targets.common import Decision, compiled_for, place_all, quant_ranges
+from qcheck_targets.ethosu_graph import dead_ops, op_keys_ethosu, weight_sum
 
 Why = Iterator[tuple[str, str]]  # (rule id, message)
 Conns = list[tuple[str, Tensor]]  # (role, tensor): I feature map in, O out, W weights, B bias, P parameters
@@ -31,11 +32,12 @@ class Core(NamedTuple):
     weight_sum: tuple[int, int]  # for 8-bit and 16-bit IFMs
     max_bias: int
     u55: bool  # the U55/U65 checks (32/64-bit, strides, zero points >= 0) rather than the U85 ones
+    ops_name: str  # whose operator list, "Ethos-U55/U65"
 
 
-U55 = Core("ethos-u55", E.U55_OPS, E.U55_TYPES, E.U55_NO_QUANT, E.U55_WEIGHT_SUM, E.U55_MAX_BIAS, True)
+U55 = Core("ethos-u55", E.U55_OPS, E.U55_TYPES, E.U55_NO_QUANT, E.U55_WEIGHT_SUM, E.U55_MAX_BIAS, True, "Ethos-U55/U65")
 U65 = U55._replace(rule="ethos-u65")
-U85 = Core("ethos-u85", E.U85_OPS, E.U85_TYPES, E.U85_NO_QUANT, E.U85_WEIGHT_SUM, E.U85_MAX_BIAS, False)
+U85 = Core("ethos-u85", E.U85_OPS, E.U85_TYPES, E.U85_NO_QUANT, E.U85_WEIGHT_SUM, E.U85_MAX_BIAS, False, "Ethos-U85")
 
 
 def _conns(sub: Subgraph, op: Operator) -> Conns:  # ethosu_ops.ROLES
@@ -55,17 +57,12 @@ def _q(t: Tensor | None) -> tuple[list[float], list[int]]:
     return ([], []) if q is None else ([float(s) for s in q.scale], [int(z) for z in q.zero_point])
 
 
-def _top_scale(t: Tensor) -> float:
-    q = t.quantization
-    return 0.0 if q is None or not len(q.scale) else float(q.scale[0]) if len(q.scale) == 1 else float(q.scale.max())
-
-
 def _ints(model: Model, t: Tensor | None) -> list[int] | None:
     a = model.array(t) if t is not None else None
     return None if a is None else [int(v) for v in a]
 
 
-def _generic(model: Model, op: Operator, core: Core, conns: Conns) -> Why:
+def _generic(model: Model, op: Operator, core: Core, conns: Conns, big_scale: bool) -> Why:
     """TfLiteSupportedOperators' generic constraints (REPORT "Generic Constraints", per-op quantization lines)."""
     code = op.opcode
     if code not in E.VARIABLE_OPS:
@@ -77,7 +74,7 @@ def _generic(model: Model, op: Operator, core: Core, conns: Conns) -> Why:
             yield "shape", f"{code} with a tensor of unknown shape: tensors must have constant shape"
         if dyn := [list(t.shape_signature) for _, t in conns if t.shape_signature and min(t.shape_signature[1:], default=0) < 0]:
             yield "dynamic-shape", f"{code} tensor of shape {dyn[0]}: only the first dimension of tensors can be dynamic"
-    if code not in core.no_quant and any(_top_scale(t) >= E.MAX_SCALE for _, t in conns):
+    if code not in core.no_quant and big_scale:
         yield "scale", f"{code} with a scale of 2^31 or more: quantization scale of any tensor must be positive (its shift >= 0)"
     if code not in E.PER_AXIS_OK and any(q is not None and (len(q.scale) > 1 or len(q.zero_point) > 1) for q in (t.quantization for _, t in conns)):
         yield "per-axis", f"{code} with a per-axis quantized tensor: per-axis quantization is supported on convolutions and FC only"
@@ -92,13 +89,9 @@ def _weights(model: Model, op: Operator, core: Core, conns: Conns) -> Why:
         return
     if w.dtype not in _8BIT:
         yield "weights", f"{code} weights are {w.dtype}: weight tensors must be 8-bit precision"
-    limit, a = core.weight_sum[x.dtype not in _8BIT], model.array(w)
-    per = (w.shape[-1] if code == "DEPTHWISE_CONV_2D" else w.shape[0]) if w.shape else 0
-    if a is not None and per > 0 and a.size % per == 0 and 255 * (a.size // per) >= limit:  # else no sum can reach the limit
-        m, zps = a.reshape(-1, per).T if code == "DEPTHWISE_CONV_2D" else a.reshape(per, -1), _q(w)[1] or [0]
-        top = max(int(abs(m[c].astype("int64") - zps[c if len(zps) > 1 else 0]).sum()) for c in range(per))
-        if top > limit:
-            yield "weight-sum", f"{code} absolute weight sum {top} of one output channel: the sum cannot exceed {limit}"
+    limit = core.weight_sum[x.dtype not in _8BIT]
+    if (top := weight_sum(model, code, w, limit)) > limit:
+        yield "weight-sum", f"{code} absolute weight sum {top} of one output channel: the sum cannot exceed {limit}"
     if code == "FULLY_CONNECTED" and (len(w.shape) < 2 or math.prod(w.shape) != w.shape[0] * w.shape[-1]):
         yield "fc-weights", f"FULLY_CONNECTED weights of shape {list(w.shape)}: FullyConnected weights must be on the form O,1,..,1,I"
     if b is None:
@@ -210,66 +203,28 @@ def _u85(model: Model, op: Operator, conns: Conns) -> Why:
         yield "scatter", f"SCATTER_ND indices {list(x.shape)}: constant, unique, channel 1, and a constant shape"
 
 
-def _dead(model: Model) -> list[set[int]]:
-    """Per subgraph, the ops Vela's graph optimiser drops: nothing live reads their outputs (ethosu_ops.SIDE_EFFECTS)."""
-    def compute() -> list[set[int]]:
-        out = []
-        for sub in model.subgraphs:
-            live, dead = set(sub.outputs), set()
-            for op in reversed(sub.operators):
-                if op.outputs and op.opcode not in E.SIDE_EFFECTS and not op.is_custom and live.isdisjoint(op.outputs):
-                    dead.add(op.index)
-                else:
-                    live.update(op.inputs[:1] if op.opcode == "RESHAPE" else op.inputs)  # its shape input is not read
-            out.append(dead)
-        return out
-
-    return model.memo("qcheck_targets.ethosu.dead", compute)
-
-
 def _decide(model: Model, sub: Subgraph, op: Operator, core: Core) -> Decision:
-    if op.index in _dead(model)[sub.index]:
+    if op.index in dead_ops(model)[sub.index]:
         return "accelerated", (Reason(f"{core.rule}:dropped", f"{op.opcode} computes nothing the model uses: Vela drops it"),)
     if not core.u55 and op.opcode in E.U85_ABSORBED:
         return "accelerated", ()
-    first: tuple[str, str] | None = ("op-type", f"{op.opcode}: Unsupported opType (not in Vela's {core.rule} operator list)")
+    first: tuple[str, str] | None = ("op-type", f"{op.opcode}: Unsupported opType (not in Vela's {core.ops_name} operator list)")
     if op.opcode in core.ops and not op.is_custom:
         conns = _conns(sub, op)
-        first = next(chain(_generic(model, op, core, conns), _specific(model, op, conns), (_u55 if core.u55 else _u85)(model, op, conns)), None)
+        ranges = quant_ranges(model)[sub.index]
+        big_scale = any((r := ranges[t.index]) is not None and r[1] >= E.MAX_SCALE for _, t in conns)
+        first = next(chain(_generic(model, op, core, conns, big_scale), _specific(model, op, conns), (_u55 if core.u55 else _u85)(model, op, conns)), None)
     return ("cpu", (Reason(f"{core.rule}:{first[0]}", first[1]),)) if first else ("accelerated", ())
 
 
 def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
-    # (the same for the three cores: computed once per model)
-    keys: dict[tuple[int, int], Hashable] = model.memo("qcheck_targets.ethosu.keys", dict)
-    k = keys.get((sub.index, op.index))
-    if k is None:
-        k = keys[(sub.index, op.index)] = _compute_key(model, sub, op)
-    return k
-
-
-def _compute_key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
-    """op_keys, and what the checks read beyond it: zero-point and scale predicates, a few ops' scale values, and
-    the data of weights large enough to reach the weight-sum limit, int64 biases and scatter indices."""
-    extra: list[object] = [op.index in _dead(model)[sub.index]]
-    for t in map(sub.tensor, (*op.inputs, *op.outputs)):
-        q = t.quantization if t is not None else None
-        if q is not None and len(q.scale):
-            zp = q.zero_point
-            lo, hi = (int(zp[0]), int(zp[0])) if len(zp) == 1 else (int(zp.min()), int(zp.max())) if len(zp) else (0, 0)
-            extra.append((lo == hi == 0, lo < 0, -128 <= lo and hi <= 127, 0 <= lo and hi <= 255, lo == hi and lo in (0, 32768)))
-            top = float(q.scale[0]) if len(q.scale) == 1 else float(q.scale.max())
-            extra.append(float(q.scale[0]) if op.opcode in E.MATCHING_QUANT else top >= E.MAX_SCALE)
-        if t is not None and t.buffer > 0 and (op.opcode in E.WEIGHTED or op.opcode == "SCATTER_ND") and (
-                op.opcode == "SCATTER_ND" or t.dtype == "INT64" or 255 * t.num_elements >= min(E.U55_WEIGHT_SUM)):
-            extra.append(t.buffer)  # (a weight sum that may reach the limit, an int64 bias, scatter indices: per buffer)
-    return op_keys(model)[sub.index][op.index], tuple(extra)
+    return op_keys_ethosu(model)[sub.index][op.index]
 
 
 def _problems(model: Model, core: Core) -> tuple[Reason, ...]:
     """Why Vela compiles nothing: its TFLite semantic checks (ethosu_ops.SIGNED_OPS), and on the U55 a BOOL model input or
     output (RUN: "Non-passthrough operation (NotEqual) could not run on NPU", 3 of 3 such models)."""
-    out: list[tuple[str, str]] = list(model.memo("qcheck_targets.ethosu.semantics", lambda: E.semantics(model)))
+    out: list[tuple[str, str]] = list(model.memo("qcheck_targets.ethosu.semantics", lambda: E.semantics(model, quant_ranges(model))))
     io = [t.dtype for t in map(model.subgraphs[0].tensor, (*model.subgraphs[0].inputs, *model.subgraphs[0].outputs)) if t] if model.subgraphs else []
     if core.u55 and "BOOL" in io:
         out.append(("bool-io", "a BOOL model input or output: Vela converts it with ops the U55 cannot run (NotEqual, And)"))
@@ -279,11 +234,25 @@ def _problems(model: Model, core: Core) -> tuple[Reason, ...]:
 def _profile(core: Core) -> Callable[[Model, Mapping[str, object], Sequence[Finding]], Placed]:
     def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
         """Each op on the NPU (accelerated: in an ethos-u partition, or dropped) or left to the CPU with Vela's reason."""
-        ops = place_all(model, lambda m, s, o: _decide(m, s, o, core), {}, key=_key)
-        return compiled_for(model, Placed(ops), "ethos-u", "the Arm Ethos-U (by Vela)", core.rule) or Placed(ops, _problems(model, core))
+        same = core._replace(rule=U55.rule) if core.u55 else core  # (the U65 has the U55's constraints: placed once)
+        placed = model.memo(f"qcheck_targets.ethosu.{same.rule}", lambda: _place(model, same))
+        return placed if same == core else _renamed(placed, same.rule, core.rule)
 
     place.__name__ = place.__qualname__ = f"place_{core.rule[-3:]}"
     return place
+
+
+def _place(model: Model, core: Core) -> Placed:
+    ops = place_all(model, lambda m, s, o: _decide(m, s, o, core), {}, key=_key)
+    return compiled_for(model, Placed(ops), "ethos-u", "the Arm Ethos-U (by Vela)", core.rule) or Placed(ops, _problems(model, core))
+
+
+def _renamed(placed: Placed, old: str, new: str) -> Placed:
+    """`placed` with the rule ids of profile `old` as those of `new`."""
+    def rename(reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+        return tuple(r._replace(rule=new + r.rule[len(old):]) if r.rule.startswith(old + ":") else r for r in reasons)
+
+    return Placed(tuple(p._replace(reasons=rename(p.reasons)) if p.reasons else p for p in placed.ops), rename(placed.problems))
 
 
 # Vela 5.2 for the Ethos-U55, U65 (the U55's constraints: REPORT "Ethos-U55 and Ethos-U65") and U85.

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
-
 if TYPE_CHECKING:
-    from qcheck.tflite.model import Model, Tensor
+    from qcheck.tflite.model import Model
+    from qcheck_targets.common import QuantRange
 
 # REPORT "Summary Table" of each core: every other builtin (and every custom op) is "Unsupported opType", CPU.
 U55_OPS: Final = frozenset({
@@ -229,22 +228,17 @@ def resize_problem(u55: bool, code: str, options: Mapping[str, object], ifm: Seq
     return None if up in (2, 4, 8)[: 1 if half else 3] else f"scale factor {up:g}: it must be 2x, 4x or 8x (half-pixel: 2x)"
 
 
-def _first_scale(t: Tensor) -> list[float]:
-    q = t.quantization
-    return [float(q.scale[0])] if q is not None and len(q.scale) else []
-
-
-def semantics(model: Model) -> list[tuple[str, str]]:
-    """Vela's TFLite semantic checks (the same for every core)."""
+def semantics(model: Model, ranges: list[list[QuantRange | None]]) -> list[tuple[str, str]]:
+    """Vela's TFLite semantic checks (the same for every core); `ranges`: common.quant_ranges(model)."""
     out: list[tuple[str, str]] = []
-    for sub in model.subgraphs:
+    for sub, quant in zip(model.subgraphs, ranges, strict=True):
         used = {i for op in sub.operators for i in op.inputs}
         for t in sub.tensors:
             if t.index in used and t.buffer > 0 and not model.is_constant(t) and t.index not in sub.producers and \
                     t.index not in sub.inputs and not t.is_variable:
                 out.append(("semantics", f"a {t.dtype}{list(t.shape)} constant without data: constant tensors must not have empty buffers"))
-            if t.quantization is not None and not np.isfinite(t.quantization.scale).all():
-                out.append(("semantics", f"a scale of {t.quantization.scale.tolist()[:4]}: tensor quantization scales must be finite"))
+            if (r := quant[t.index]) is not None and not r[2]:
+                out.append(("semantics", f"a scale of {t.quantization.scale.tolist()[:4]}: tensor quantization scales must be finite"))  # type: ignore[union-attr]
         for op in sub.operators:
             x, y = (sub.tensor(op.inputs[0]) if op.inputs else None), (sub.tensor(op.outputs[0]) if op.outputs else None)
             if x is None or y is None:
@@ -254,7 +248,7 @@ def semantics(model: Model) -> list[tuple[str, str]]:
                 out.append(("semantics", f"{op.opcode} of {x.dtype} into {y.dtype}: an integer IFM needs an integer OFM of its signedness"))
             if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and (x.dtype not in RSQRT_TYPES or (len(x.shape), len(y.shape)) != (3, 3)):
                 out.append(("semantics", f"UNIDIRECTIONAL_SEQUENCE_LSTM {x.dtype} rank {len(x.shape)} -> {len(y.shape)}: an INT8/16 IFM, 3-D"))
-            sx, sy = _first_scale(x), _first_scale(y)
-            if sx and sy and not sx[0] < FLOAT32_MAX * abs(sy[0]):
-                out.append(("semantics", f"{op.opcode} IFM scale {sx[0]:.3g}, OFM scale {sy[0]:.3g}: their ratio must fit in float32"))
+            rx, ry = quant[x.index], quant[y.index]
+            if rx and ry and not rx[0] < FLOAT32_MAX * abs(ry[0]):
+                out.append(("semantics", f"{op.opcode} IFM scale {rx[0]:.3g}, OFM scale {ry[0]:.3g}: their ratio must fit in float32"))
     return out

@@ -232,10 +232,10 @@ def _decide(model: Model, sub: Subgraph, op: Operator, level: int) -> Decision:
     return ("cpu", tuple(reasons)) if reasons else ("accelerated", ())
 
 
-def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:
+def _key(model: Model, sub: Subgraph, op: Operator, level: int) -> Hashable:
     base = op_keys(model)[sub.index][op.index]
-    if op.opcode not in N.VALUE_SENSITIVE:
-        return base
+    if op.opcode not in N.VALUE_SENSITIVE or (level >= N.NNAPI_1_2 and op.opcode in N.VALUE_SENSITIVE_BEFORE_1_2):
+        return base  # (the scale checks of convolutions and CONCATENATION apply below NNAPI 1.2 only)
     return base, tuple(_scale(t) for t in (*sub.inputs_of(op), *map(sub.tensor, op.outputs)))
 
 
@@ -247,7 +247,7 @@ def profile(feature_level: int) -> Place:
     def place(model: Model, facts: Mapping[str, object], findings: Sequence[Finding]) -> Placed:
         """Every op: accelerated when NNAPI's Validate takes it; else on LiteRT's builtin kernels, or unsupported."""
         base = litert.place(model, facts, findings)
-        nn = place_all(model, decide, {}, fallback="cpu", key=_key)
+        nn = place_all(model, decide, {}, fallback="cpu", key=lambda m, s, o: _key(m, s, o, feature_level))
         ops: list[OpPlacement] = []
         for cpu, mine in zip(base.ops, nn, strict=True):
             if cpu.placement == "unsupported":

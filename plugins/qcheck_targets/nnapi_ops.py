@@ -109,3 +109,5 @@ POOL_WINDOW_MAX: Final = 256  # quantized AVERAGE_POOL_2D filter_width*filter_he
 # Ops whose decision reads operands' scale/zero point values (restricted scales, concat equality, DEQUANTIZE zp, QUANTIZE).
 VALUE_SENSITIVE: Final = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "CONCATENATION", "DEQUANTIZE",
                                     "QUANTIZE"})
+# Of those, the ones that read the values only below NNAPI 1.2 (restricted scales, concat equality): keyed by kinds above.
+VALUE_SENSITIVE_BEFORE_1_2: Final = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "CONCATENATION"})
