@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from qcheck.errors import ModelError, UsageError
 from qcheck.findings import Finding, Location, Severity
+from qcheck.policy import Policy, apply
 from qcheck.registry import Registry, make_registry
 from qcheck.reporting import Report
 from qcheck.rules import Context, Rule, matches, selected
@@ -20,12 +21,14 @@ CRASH_CODE, CRASH_NAME = "QC900", "rule-crashed"
 
 
 class Settings(NamedTuple):
-    """What the user chose: rule selection, the --expect name and the --target names."""
+    """What the user chose: rule selection, the --expect name, the --target names and the configured ignores."""
 
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     expect: str | None = None
     targets: tuple[str, ...] = ()
+    policy: Policy = Policy()
+    extend_select: tuple[str, ...] = ()  # rules run in addition to the selection (non-default ones included)
 
 
 def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
@@ -37,7 +40,7 @@ def active_rules(registry: Registry, settings: Settings) -> list[Rule]:
     forced = expectation.rule if expectation is not None else None
     out = []
     for r in registry.rules.values():
-        if r.code == forced:
+        if r.code == forced or matches(r.code, settings.extend_select) > matches(r.code, settings.ignore):
             out.append(r)
         elif settings.select is None and not r.default:
             continue
@@ -51,12 +54,13 @@ def resolve_names(registry: Registry, settings: Settings) -> Settings:
     def codes(selectors: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(registry.rule(s).code if "-" in s else s for s in selectors)
 
-    return settings._replace(select=None if settings.select is None else codes(settings.select), ignore=codes(settings.ignore))
+    return settings._replace(select=None if settings.select is None else codes(settings.select), ignore=codes(settings.ignore),
+                             extend_select=codes(settings.extend_select))
 
 
 def check_settings(registry: Registry, settings: Settings) -> None:
     """Reject selectors that match no rule and unknown --expect names (exit 2, like ruff)."""
-    for prefix in (*(settings.select or ()), *settings.ignore):
+    for prefix in (*(settings.select or ()), *settings.ignore, *settings.extend_select):
         if not any(c.startswith(prefix) for c in registry.rules) and not CRASH_CODE.startswith(prefix):
             raise UsageError(f"rule selector {prefix!r} matches no rule (see 'qcheck rules')")
     if settings.expect is not None and settings.expect not in registry.expectations:
@@ -143,6 +147,7 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
     # A crash is reported whatever is selected, unless the user ignores QC900 itself.
     if matches(CRASH_CODE, settings.ignore) > matches(CRASH_CODE, settings.select or ()):
         findings = [f for f in findings if f.code != CRASH_CODE]
+    findings, suppressed = apply(findings, model, path, settings.policy)
     stats = {
         "bytes": model.file_size,
         "subgraphs": len(model.subgraphs),
@@ -151,7 +156,7 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
     }
     highlights, headline = describe_facts(registry, facts)
     return Report(path=path, findings=tuple(findings), facts=facts, stats=stats, highlights=highlights, headline=headline,
-                  targets=placed)
+                  targets=placed, suppressed=tuple(suppressed))
 
 
 @cache

@@ -133,3 +133,10 @@ class Finding(NamedTuple):
 
         key = f"{self.code}|{self.location.key}" + (f"|{self.occurrence}" if self.occurrence else "")
         return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class Suppression(NamedTuple):
+    """Why a finding is hidden from the verdict (SARIF `suppressions`): a baseline or a configured ignore."""
+
+    source: str  # "baseline", "per-file-ignores", "ignore-operators", "ignore-tensors"
+    reason: str  # which entry matched, e.g. "per-file-ignores 'legacy/*' = QC2"

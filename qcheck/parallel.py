@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from qcheck.engine import Settings, verify_file
 from qcheck.registry import Registry
@@ -26,19 +26,32 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None) -> list[Report]:
-    """Reports for `paths`, in order; with jobs > 1 and several files, in forked worker processes."""
+def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None,
+                progress: Callable[[int], None] | None = None) -> list[Report]:
+    """Reports for `paths`, in order; with jobs > 1 and several files, in forked worker processes.
+
+    `progress(n)` is called with the number of models done after each one.
+    """
     global _WORKER
     jobs = min(default_jobs() if jobs is None else max(1, jobs), len(paths))
     if jobs > 1:
         import multiprocessing  # only for several files: keeps it off the start-up path
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [verify_file(p, registry, settings) for p in paths]
+        return _counted((verify_file(p, registry, settings) for p in paths), progress)
     _WORKER = (registry, settings)
     try:
         # fork: workers start in milliseconds with the plugins already loaded (no re-import).
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunk = max(1, len(paths) // (jobs * 8))
-            return list(pool.imap(_verify_in_worker, paths, chunksize=chunk))
+            chunk = max(1, min(16, len(paths) // (jobs * 8)))
+            return _counted(pool.imap(_verify_in_worker, paths, chunksize=chunk), progress)
     finally:
         _WORKER = None
+
+
+def _counted(reports: Iterable[Report], progress: Callable[[int], None] | None) -> list[Report]:
+    out: list[Report] = []
+    for r in reports:
+        out.append(r)
+        if progress is not None:
+            progress(len(out))
+    return out

@@ -14,14 +14,14 @@ from typing import TextIO
 from qcheck.findings import Severity
 
 
-def _severity(text: str) -> Severity:
+def severity(text: str) -> Severity:
     try:
         return Severity.parse(text)
-    except ValueError as e:  # argparse would print only "invalid _severity value"
+    except ValueError as e:  # argparse would print only "invalid severity value"
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _codes(text: str) -> tuple[str, ...]:
+def codes(text: str) -> tuple[str, ...]:
     """Code prefixes (upper-cased) or rule names (kebab-case, kept as written)."""
     return tuple(c.strip() if "-" in c else c.strip().upper() for c in text.split(",") if c.strip())
 
@@ -29,14 +29,6 @@ def _codes(text: str) -> tuple[str, ...]:
 def add_output_options(p: argparse.ArgumentParser, formats_help: str = "console or json") -> None:
     p.add_argument("--format", default="console", help=f"output format: {formats_help} (default: console)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
-
-
-def add_selection_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--select", type=_codes, metavar="CODES", help="comma-separated rule code prefixes to run (e.g. QC2,QC301)")
-    p.add_argument("--ignore", type=_codes, default=(), metavar="CODES", help="comma-separated rule code prefixes to skip")
-    p.add_argument("--fail-on", type=_severity, default=Severity.ERROR, metavar="SEVERITY",
-                   help="lowest severity that makes the exit status 1: error, warning or info (default: error)")
-    p.add_argument("--expect", metavar="SCHEME", help="the quantization the model must have, e.g. int8-only (see 'qcheck rules')")
 
 
 def emit(args: argparse.Namespace, write: Callable[[TextIO], None] | str) -> None:
