@@ -10,18 +10,19 @@ from typing import TextIO
 from qcheck import Report, __version__
 from qcheck.findings import Finding
 from qcheck.reporting import JSON_SCHEMA_VERSION as SCHEMA_VERSION
+from qcheck.reporting import Run
 
-_CORE_FIELDS = frozenset({"path", "error", "findings", "summary", "stats", "targets"})
+_CORE_FIELDS = frozenset({"path", "error", "findings", "suppressed", "summary", "stats", "targets"})
 
 
-def _clean(value: object) -> object:
+def clean(value: object) -> object:
     """JSON has no NaN or infinity: write them as strings rather than emit invalid JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [clean(v) for v in value]
     return value
 
 
@@ -47,6 +48,8 @@ def report_json(r: Report) -> dict[str, object]:
     # Plugin facts sit beside the core fields but never replace one of them.
     entry.update((k, v) for k, v in r.facts.items() if k not in _CORE_FIELDS)
     entry["findings"] = [finding_json(f) for f in r.findings]
+    if r.suppressed:  # hidden by a baseline or a configured ignore: kept for the record, never counted
+        entry["suppressed"] = [{**finding_json(f), "suppression": {"source": why.source, "reason": why.reason}} for f, why in r.suppressed]
     entry["summary"] = r.summary
     if r.stats:
         entry["stats"] = dict(r.stats)
@@ -55,7 +58,17 @@ def report_json(r: Report) -> dict[str, object]:
     return entry
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    data = {"schema_version": SCHEMA_VERSION, "qcheck": __version__, "models": [report_json(r) for r in reports]}
-    json.dump(_clean(data), out, indent=2)
+def envelope(run: Sequence[Report]) -> dict[str, object]:
+    """What every JSON document of qcheck starts with, and the run's totals, exit status and settings."""
+    run = run if isinstance(run, Run) else Run(tuple(run))
+    data: dict[str, object] = {"schema_version": SCHEMA_VERSION, "qcheck": __version__, "exit_status": run.exit_status,
+                               "totals": run.totals, "settings": dict(run.settings)}
+    if run.baseline is not None:
+        data["baseline"] = run.baseline._asdict()
+    return data
+
+
+def render(run: Sequence[Report], out: TextIO) -> None:
+    data = {**envelope(run), "models": [report_json(r) for r in run]}
+    json.dump(clean(data), out, indent=2)
     out.write("\n")

@@ -70,10 +70,16 @@ def run_convert(args: argparse.Namespace, registry: Registry) -> int:
     if args.debug:
         for r in results:
             sys.stderr.write(f"--- converter output, {r.strategy} ---\n{r.log}")
+    status = conversion_exit_status(r.verdict for r in results)
     if args.format == "json":
-        print(common.dump_json([result_json(r, results, registry) for r in results]), end="")
+        from qcheck import __version__
+        from qcheck.reporting import JSON_SCHEMA_VERSION
+
+        rows = [result_json(r, results, registry) for r in results]
+        print(common.dump_json({"schema_version": JSON_SCHEMA_VERSION, "qcheck": __version__, "exit_status": status,
+                                "source": args.source, "results": rows}), end="")
     else:
         render(results, registry, sys.stdout, table=args.all, reports=not args.all)
-    return conversion_exit_status(r.verdict for r in results)
+    return status
 
 

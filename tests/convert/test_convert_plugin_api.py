@@ -212,7 +212,9 @@ def test_random_calibration_warns_loudly(acme: Acme, source: Path, tmp_path: Pat
 def test_all_compares_strategies_keeps_going_and_exits_with_the_worst(acme: Acme, source: Path, tmp_path: Path, capfd: Any) -> None:
     out = tmp_path / "all"
     assert cli.main(["convert", str(source), "--all", "-o", str(out), "--calibration", "random", "--format", "json"]) == 2
-    rows = {r["strategy"]: r for r in json.loads(capfd.readouterr().out)}
+    doc = json.loads(capfd.readouterr().out)
+    assert doc["schema_version"] == 1 and doc["exit_status"] == 2 and doc["source"] == str(source)
+    rows = {r["strategy"]: r for r in doc["results"]}
     assert rows["acme-copy"]["verdict"] == "ok" and rows["acme-copy"]["bytes"] == len(MODEL)
     assert rows["acme-strict"]["verdict"] == "fail" and rows["acme-strict"]["findings"][0]["code"] == "ACME001"
     assert rows["acme-broken"]["verdict"] == "error" and "converter exploded" in rows["acme-broken"]["error"]

@@ -1,0 +1,135 @@
+"""SARIF 2.1.0 for GitHub code scanning and other SARIF viewers: one run, every rule, every finding.
+
+Conventions (OASIS SARIF 2.1.0; GitHub's "SARIF support for code scanning"; ruff's emitter):
+- `tool.driver.rules`: every registered rule, with its docs as full description and help, and its default level.
+- a result per finding: `ruleId`/`ruleIndex`, `level`, `message.text`, the model file as the physical location
+  (a binary file: `region.startLine` 1, which GitHub needs to show an alert) and subgraph, operator and
+  tensor as logical locations; `partialFingerprints` carry qcheck's index-free fingerprint, so an alert
+  keeps its identity when a model is re-converted.
+- findings a baseline or a configured ignore hides are results with `suppressions` (kind "external");
+  with a baseline in use, `baselineState` says "new" or "unchanged".
+- unreadable models are `toolExecutionNotifications` of the invocation, which also records the exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from qcheck import Report, __version__
+from qcheck.findings import Finding, Location, Severity, Suppression
+from qcheck.reporting import Run
+from qcheck.rules import Rule
+from qcheck_report.json_report import clean
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+FINGERPRINT = "qcheck/v1"  # (the key names the fingerprint's version: a new scheme gets a new key)
+
+
+def artifact_uri(path: str) -> str:
+    """A URI reference for a model: relative to the working directory (GitHub resolves it from the checkout), else file://."""
+    absolute = Path(path).absolute()
+    try:
+        rel = os.path.relpath(absolute, Path.cwd())
+    except ValueError:
+        rel = ".."
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return absolute.as_uri()
+    return "".join(c if c.isascii() and (c.isalnum() or c in "/-._~") else "".join(f"%{b:02X}" for b in c.encode()) for c in Path(rel).as_posix())
+
+
+def rule_descriptor(rule: Rule) -> dict[str, object]:
+    doc = rule.doc or rule.name
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary or rule.name},
+        "fullDescription": {"text": doc},
+        "help": {"text": doc, "markdown": doc},
+        "defaultConfiguration": {"level": LEVEL[rule.severity], "enabled": rule.default},
+        "properties": {"tags": ["quantization", "tflite"], "problem.severity": {"error": "error", "warning": "warning"}.get(
+            LEVEL[rule.severity], "recommendation")},
+    }
+
+
+def logical_locations(loc: Location) -> list[dict[str, object]]:
+    """Subgraph, operator and tensor, each with its path from the model down."""
+    out: list[dict[str, object]] = []
+    path = f"subgraph {loc.subgraph}" if loc.subgraph is not None else "model"
+    out.append({"name": path, "fullyQualifiedName": path, "kind": "module"})
+    if loc.operator is not None or loc.opcode:
+        name = f"op {loc.operator} {loc.opcode or ''}".strip() if loc.operator is not None else str(loc.opcode)
+        path += f" > {name}"
+        out.append({"name": name, "fullyQualifiedName": path, "kind": "function", "parentIndex": 0})
+    if loc.tensor is not None:
+        name = loc.tensor_name or f"tensor {loc.tensor}"
+        path += f" > tensor {loc.tensor}" + (f" '{loc.tensor_name}'" if loc.tensor_name else "")
+        out.append({"name": name, "fullyQualifiedName": path, "kind": "variable", "parentIndex": len(out) - 1})
+    return out
+
+
+def result(f: Finding, where: tuple[str, int], rule_index: dict[str, int], why: Suppression | None, baseline: bool) -> dict[str, object]:
+    uri, artifact = where
+    out: dict[str, object] = {
+        "ruleId": f.code,
+        "level": LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": uri, "index": artifact}, "region": {"startLine": 1}},
+            "logicalLocations": logical_locations(f.location),
+        }],
+        "partialFingerprints": {FINGERPRINT: f.fingerprint},
+        "properties": {"rule": f.rule, "severity": str(f.severity), **({"fix": f.fix} if f.fix else {}),
+                       **({"details": dict(f.details)} if f.details else {})},
+    }
+    if f.code in rule_index:
+        out["ruleIndex"] = rule_index[f.code]
+    if why is not None:
+        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": why.reason}]
+    if baseline:
+        out["baselineState"] = "unchanged" if why is not None and why.source == "baseline" else "new"
+    return out
+
+
+def document(run: Run) -> dict[str, object]:
+    rules = sorted(run.rules, key=lambda r: r.code)
+    rule_index = {r.code: i for i, r in enumerate(rules)}
+    artifacts: list[dict[str, object]] = []
+    artifact_index: dict[str, int] = {}
+    results: list[dict[str, object]] = []
+    notes: list[dict[str, object]] = []
+    baseline = run.baseline is not None
+    for r in run:
+        uri = artifact_uri(r.path)
+        if uri not in artifact_index:
+            artifact_index[uri] = len(artifacts)
+            artifacts.append({"location": {"uri": uri}, **({"length": r.stats["bytes"]} if "bytes" in r.stats else {})})
+        where = (uri, artifact_index[uri])
+        if r.error is not None:
+            notes.append({"level": "error", "message": {"text": f"{r.path}: {r.error}"},
+                          "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "index": where[1]}}}]})
+        results += [result(f, where, rule_index, None, baseline) for f in r.findings]
+        results += [result(f, where, rule_index, why, baseline) for f, why in r.suppressed]
+    invocation = {"executionSuccessful": run.exit_status != 2, "exitCode": run.exit_status,
+                  "toolExecutionNotifications": notes, "properties": {"settings": dict(run.settings), "totals": run.totals}}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "qcheck", "version": __version__, "semanticVersion": __version__,
+                                "rules": [rule_descriptor(r) for r in rules]}},
+            "invocations": [invocation],
+            "artifacts": artifacts,
+            "results": results,
+        }],
+    }
+
+
+def render(reports: Sequence[Report], out: TextIO) -> None:
+    run = reports if isinstance(reports, Run) else Run(tuple(reports))
+    json.dump(clean(document(run)), out, indent=2, default=str)
+    out.write("\n")
