@@ -137,10 +137,10 @@ def _line(text: str, section: str | None, key: str, item: Any = None) -> int:
     needle = item[0] if isinstance(item, tuple) else item
     start = 0
     if section is not None:
-        m = re.search(rf"^\s*\[\s*{re.escape(section)}\s*[\].]", text, re.MULTILINE)
+        m = re.search(rf"^[ \t]*\[[ \t]*{re.escape(section)}[ \t]*[\].]", text, re.MULTILINE)
         start = m.start() if m else 0
-    keyed = re.compile(rf"^\s*(\[\s*({re.escape(section)}\.)?|\"?){re.escape(key)}\"?\s*[=\]]", re.MULTILINE) if section else \
-        re.compile(rf"^\s*(\[\s*|\"?){re.escape(key)}\"?\s*[=\]]", re.MULTILINE)
+    table = rf"\[[ \t]*({re.escape(section)}\.)?" if section else r"\[[ \t]*"
+    keyed = re.compile(rf"^[ \t]*({table}|\"?){re.escape(key)}\"?[ \t]*[=\]]", re.MULTILINE)
     m = keyed.search(text, start)
     at = m.start() if m else start
     if needle is not None and isinstance(needle, str):

@@ -39,7 +39,9 @@ def artifact_uri(path: str) -> str:
         rel = ".."
     if rel == ".." or rel.startswith(".." + os.sep):
         return absolute.as_uri()
-    return "".join(c if c.isascii() and (c.isalnum() or c in "/-._~") else "".join(f"%{b:02X}" for b in c.encode()) for c in Path(rel).as_posix())
+    # RFC 3986 path characters kept as they are (":" escaped: in a relative reference it would read as a scheme)
+    return "".join(c if c.isascii() and (c.isalnum() or c in "/-._~!$&'()*+,;=@") else "".join(f"%{b:02X}" for b in c.encode())
+                   for c in Path(rel).as_posix())
 
 
 def rule_descriptor(rule: Rule) -> dict[str, object]:
