@@ -12,9 +12,8 @@ import jsonschema
 import pytest
 from core_helpers import run_cli
 from junitparser import Error, Failure, JUnitXml
-from testpaths import FIXTURES, HELPERS, LOCAL_MODELS, ROOT
-
 from qcheck_report.github import escape_data, escape_property
+from testpaths import FIXTURES, HELPERS, LOCAL_MODELS, ROOT
 
 SCHEMA = json.loads((HELPERS / "schemas" / "sarif-schema-2.1.0.json").read_text())
 FIXTURE_MODELS = sorted(str(p) for p in FIXTURES.glob("*.tflite"))
@@ -90,7 +89,7 @@ def test_sarif_with_targets_a_baseline_and_ignores(tmp_path: Path) -> None:
     some = FIXTURE_MODELS[:5]
     assert run_cli("verify", *some, "--write-baseline", str(base), "--isolated").returncode == 1
     (tmp_path / "qcheck.toml").write_text('ignore-tensors = ["*weights*"]\n')
-    doc, status = sarif(*(str(Path(p).resolve()) for p in [*some, *SAMPLE[:4]]), "--target", "all", "--baseline", str(base),
+    doc, _ = sarif(*(str(Path(p).resolve()) for p in [*some, *SAMPLE[:4]]), "--target", "all", "--baseline", str(base),
                         "--config", str(tmp_path / "qcheck.toml"), cwd=Path(FIXTURES).parents[1])
     results = doc["runs"][0]["results"]
     states = {r["baselineState"] for r in results}

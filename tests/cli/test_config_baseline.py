@@ -54,10 +54,15 @@ def test_qcheck_toml_wins_over_pyproject_in_the_same_folder_and_config_names_a_f
 
 
 def test_severity_overrides_per_file_ignores_and_name_ignores(tmp_path: Path) -> None:
-    root = project(tmp_path, "qcheck.toml", "\n".join([
-        'ignore-tensors = ["uint8_*"]', 'ignore-operators = ["FULLY_CONN*"]',
-        "[severity]", 'QC021 = "warning"', '"per-axis-activation" = "info"',
-        "[per-file-ignores]", '"models/deep/*.tflite" = ["QC022"]', ""]))
+    root = project(tmp_path, "qcheck.toml", """\
+ignore-tensors = ["uint8_*"]
+ignore-operators = ["FULLY_CONN*"]
+[severity]
+QC021 = "warning"
+"per-axis-activation" = "info"
+[per-file-ignores]
+"models/deep/*.tflite" = ["QC022"]
+""")
     doc, _, _ = report("models", cwd=root)
     model = doc["models"][0]
     shown = {f["code"]: f for f in model["findings"]}
