@@ -32,18 +32,31 @@ def _key(model_path: str, folder: Path) -> str:
         return absolute.as_posix()
 
 
-def dumps(reports: Sequence[Report], path: str) -> str:
-    """The baseline file recording every finding of `reports` (and the findings they already hid by a baseline)."""
-    folder = Path(path).absolute().parent
-    models: dict[str, dict[str, dict[str, str]]] = {}
-    for r in reports:
+class Recorder:
+    """Collects the findings of each report as it arrives; `dumps` gives the baseline file."""
+
+    def __init__(self, path: str) -> None:
+        self.folder = Path(path).absolute().parent
+        self.models: dict[str, dict[str, dict[str, str]]] = {}
+
+    def add(self, r: Report) -> None:
         if r.error is not None:
-            continue
-        entries = models.setdefault(_key(r.path, folder), {})
+            return
+        entries = self.models.setdefault(_key(r.path, self.folder), {})
         for f in (*r.findings, *(f for f, why in r.suppressed if why.source == "baseline")):
             entries[f.fingerprint] = {"code": f.code, "location": f.location.key, "message": f.message}
-    ordered = {m: dict(sorted(e.items())) for m, e in sorted(models.items())}
-    return json.dumps({"qcheck_baseline": VERSION, "models": ordered}, indent=2, sort_keys=False) + "\n"
+
+    def dumps(self) -> str:
+        ordered = {m: dict(sorted(e.items())) for m, e in sorted(self.models.items())}
+        return json.dumps({"qcheck_baseline": VERSION, "models": ordered}, indent=2, sort_keys=False) + "\n"
+
+
+def dumps(reports: Sequence[Report], path: str) -> str:
+    """The baseline file recording every finding of `reports` (and the findings they already hid by a baseline)."""
+    recorder = Recorder(path)
+    for r in reports:
+        recorder.add(r)
+    return recorder.dumps()
 
 
 def load(path: str) -> Mapping[str, Mapping[str, object]]:
@@ -60,22 +73,30 @@ def load(path: str) -> Mapping[str, Mapping[str, object]]:
     return data["models"]  # type: ignore[no-any-return]
 
 
+class Applier:
+    """Hides, report by report, the findings a baseline file records; counts what it hid and what was fixed."""
+
+    def __init__(self, path: str) -> None:
+        self.path, self.recorded = path, load(path)
+        self.folder = Path(path).absolute().parent
+        self.hidden = self.fixed = 0
+        self.why = Suppression("baseline", f"recorded in the baseline {path}")
+
+    def apply(self, r: Report) -> Report:
+        known = self.recorded.get(_key(r.path, self.folder), {})
+        if r.error is not None or not known:
+            return r
+        old = [(f, self.why) for f in r.findings if f.fingerprint in known]
+        seen = {f.fingerprint for f in r.findings} | {f.fingerprint for f, _ in r.suppressed}
+        self.hidden += len(old)
+        self.fixed += sum(1 for fp in known if fp not in seen)
+        return replace(r, findings=tuple(f for f in r.findings if f.fingerprint not in known), suppressed=(*r.suppressed, *old))
+
+    def use(self) -> BaselineUse:
+        return BaselineUse(self.path, self.hidden, self.fixed)
+
+
 def apply(reports: Sequence[Report], path: str) -> tuple[list[Report], BaselineUse]:
     """Reports with the baselined findings moved to `suppressed`, and how many were hidden and fixed."""
-    recorded = load(path)
-    folder = Path(path).absolute().parent
-    out: list[Report] = []
-    hidden = fixed = 0
-    why = Suppression("baseline", f"recorded in the baseline {path}")
-    for r in reports:
-        known = recorded.get(_key(r.path, folder), {})
-        if r.error is not None or not known:
-            out.append(r)
-            continue
-        kept = [f for f in r.findings if f.fingerprint not in known]
-        old = [(f, why) for f in r.findings if f.fingerprint in known]
-        seen = {f.fingerprint for f in r.findings} | {f.fingerprint for f, _ in r.suppressed}
-        hidden += len(old)
-        fixed += sum(1 for fp in known if fp not in seen)
-        out.append(replace(r, findings=tuple(kept), suppressed=(*r.suppressed, *old)))
-    return out, BaselineUse(path, hidden, fixed)
+    applier = Applier(path)
+    return [applier.apply(r) for r in reports], applier.use()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from qcheck.engine import Settings, verify_file
 from qcheck.registry import Registry
@@ -28,7 +28,13 @@ def default_jobs() -> int:
 
 def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None,
                 progress: Callable[[int], None] | None = None) -> list[Report]:
-    """Reports for `paths`, in order; with jobs > 1 and several files, in forked worker processes.
+    """Reports for `paths`, in order (see verify_iter)."""
+    return list(verify_iter(paths, registry, settings, jobs, progress))
+
+
+def verify_iter(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None,
+                progress: Callable[[int], None] | None = None) -> Iterator[Report]:
+    """Reports for `paths`, in order, as they are done; with jobs > 1 and several files, from forked worker processes.
 
     `progress(n)` is called with the number of models done after each one.
     """
@@ -37,21 +43,20 @@ def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jo
     if jobs > 1:
         import multiprocessing  # only for several files: keeps it off the start-up path
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _counted((verify_file(p, registry, settings) for p in paths), progress)
+        yield from _counted((verify_file(p, registry, settings) for p in paths), progress)
+        return
     _WORKER = (registry, settings)
     try:
         # fork: workers start in milliseconds with the plugins already loaded (no re-import).
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             chunk = max(1, min(16, len(paths) // (jobs * 8)))
-            return _counted(pool.imap(_verify_in_worker, paths, chunksize=chunk), progress)
+            yield from _counted(pool.imap(_verify_in_worker, paths, chunksize=chunk), progress)
     finally:
         _WORKER = None
 
 
-def _counted(reports: Iterable[Report], progress: Callable[[int], None] | None) -> list[Report]:
-    out: list[Report] = []
-    for r in reports:
-        out.append(r)
+def _counted(reports: Iterable[Report], progress: Callable[[int], None] | None) -> Iterator[Report]:
+    for done, r in enumerate(reports, 1):
+        yield r
         if progress is not None:
-            progress(len(out))
-    return out
+            progress(done)

@@ -16,7 +16,7 @@ from qcheck.errors import UsageError
 from qcheck.rules import Rule
 
 if TYPE_CHECKING:
-    from qcheck.reporting import Report
+    from qcheck.reporting import Report, ReportStream, Run
     from qcheck.targets import Placed
 
 hookimpl = pluggy.HookimplMarker("qcheck")
@@ -32,6 +32,9 @@ class Reporter(NamedTuple):
     render: Callable[[Sequence[Report], TextIO], None]
     summary: str = ""
     verbose_render: Callable[[Sequence[Report], TextIO], None] | None = None  # for --verbose, when it shows more
+    # Writes each report as it arrives (a ReportStream), so that a zoo's run keeps memory flat; `verify` uses it
+    # when given, else `render` gets every report at the end. Run.verbose says whether -v was given.
+    stream: Callable[[Run, TextIO], ReportStream] | None = None
 
 
 class Strategy(NamedTuple):

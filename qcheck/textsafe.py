@@ -12,3 +12,8 @@ def shown(text: object) -> str:
     from rich.markup import escape
 
     return escape(str(text).translate(_CONTROL))
+
+
+def printable(text: object) -> str:
+    """`text` with control characters escaped (for output that is not parsed as rich markup)."""
+    return str(text).translate(_CONTROL)

@@ -11,9 +11,13 @@ from qcheck_report import console, github, json_report, junit, sarif, statistics
 @hookimpl
 def qcheck_register_reporters(register: Callable[[Reporter], None]) -> None:
     register(Reporter("console", console.render, "findings grouped per model, coloured by severity (plain when not a TTY)",
-                      verbose_render=console.render_verbose))
-    register(Reporter("json", json_report.render, f"versioned JSON (schema_version {json_report.SCHEMA_VERSION})"))
-    register(Reporter("sarif", sarif.render, "SARIF 2.1.0 for GitHub code scanning and other SARIF viewers"))
-    register(Reporter("junit", junit.render, "JUnit XML: a test suite per model, a test case per rule family and per target"))
-    register(Reporter("github", github.render, "GitHub Actions workflow commands: findings as annotations on the model files"))
-    register(Reporter("statistics", statistics.render, "one line per rule with its count over all models, most frequent first"))
+                      verbose_render=console.render_verbose, stream=console.ConsoleStream))
+    register(Reporter("json", json_report.render, f"versioned JSON (schema_version {json_report.SCHEMA_VERSION})",
+                      stream=json_report.JsonStream))
+    register(Reporter("sarif", sarif.render, "SARIF 2.1.0 for GitHub code scanning and other SARIF viewers", stream=sarif.SarifStream))
+    register(Reporter("junit", junit.render, "JUnit XML: a test suite per model, a test case per rule family and per target",
+                      stream=junit.JUnitStream))
+    register(Reporter("github", github.render, "GitHub Actions workflow commands: findings as annotations on the model files",
+                      stream=github.GithubStream))
+    register(Reporter("statistics", statistics.render, "one line per rule with its count over all models, most frequent first",
+                      stream=statistics.StatisticsStream))

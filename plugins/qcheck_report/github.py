@@ -7,12 +7,11 @@ below --fail-on are notices or warnings as their severity says; the last line is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TextIO
 
 from qcheck import Report
 from qcheck.findings import Severity
-from qcheck.reporting import Run
+from qcheck.reporting import Run, render_all
 from qcheck_report.console import summary_line
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -26,13 +25,20 @@ def escape_property(text: str) -> str:  # @actions/core command.ts escapePropert
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    run = reports if isinstance(reports, Run) else Run(tuple(reports))
-    for r in run:
+class GithubStream:
+    def __init__(self, run: Run, out: TextIO) -> None:
+        self.out = out
+
+    def add(self, r: Report) -> None:
         file = escape_property(r.path)
         if r.error is not None:
-            out.write(f"::error file={file},title={escape_property('unreadable model')}::{escape_data(r.error)}\n")
+            self.out.write(f"::error file={file},title={escape_property('unreadable model')}::{escape_data(r.error)}\n")
         for f in r.findings:
             title = escape_property(f"{f.code} {f.rule}")
-            out.write(f"::{COMMAND[f.severity]} file={file},title={title}::{escape_data(f'{f.location}: {f.message}')}\n")
-    out.write(summary_line(run) + "\n")
+            self.out.write(f"::{COMMAND[f.severity]} file={file},title={title}::{escape_data(f'{f.location}: {f.message}')}\n")
+
+    def close(self, run: Run) -> None:
+        self.out.write(summary_line(run) + "\n")
+
+
+render = render_all(GithubStream)

@@ -10,7 +10,7 @@ from typing import TextIO
 from qcheck import Report, __version__
 from qcheck.findings import Finding
 from qcheck.reporting import JSON_SCHEMA_VERSION as SCHEMA_VERSION
-from qcheck.reporting import Run
+from qcheck.reporting import Run, as_run, render_all
 
 _CORE_FIELDS = frozenset({"path", "error", "findings", "suppressed", "summary", "stats", "targets"})
 
@@ -42,6 +42,7 @@ def finding_json(f: Finding) -> dict[str, object]:
 
 
 def report_json(r: Report) -> dict[str, object]:
+    """One model's entry, cleaned of NaN and infinity (the target placements hold none: names and indices only)."""
     entry: dict[str, object] = {"path": r.path}
     if r.error is not None:
         entry["error"] = r.error
@@ -53,22 +54,51 @@ def report_json(r: Report) -> dict[str, object]:
     entry["summary"] = r.summary
     if r.stats:
         entry["stats"] = dict(r.stats)
+    entry = clean(entry)  # type: ignore[assignment]
     if r.targets:
         entry["targets"] = {name: result.to_json() for name, result in r.targets.items()}
     return entry
 
 
 def envelope(run: Sequence[Report]) -> dict[str, object]:
-    """What every JSON document of qcheck starts with, and the run's totals, exit status and settings."""
-    run = run if isinstance(run, Run) else Run(tuple(run))
-    data: dict[str, object] = {"schema_version": SCHEMA_VERSION, "qcheck": __version__, "exit_status": run.exit_status,
-                               "totals": run.totals, "settings": dict(run.settings)}
+    """The run's exit status, totals and baseline use (written after the models: they are known at the end)."""
+    run = as_run(run)
+    data: dict[str, object] = {"exit_status": run.exit_status, "totals": run.totals}
     if run.baseline is not None:
         data["baseline"] = run.baseline._asdict()
     return data
 
 
-def render(run: Sequence[Report], out: TextIO) -> None:
-    data = {**envelope(run), "models": [report_json(r) for r in run]}
-    json.dump(clean(data), out, indent=2)
-    out.write("\n")
+def dumps(data: object) -> bytes:
+    """Indented JSON, fast (orjson: the json module's indenting encoder is pure Python, ~10x slower on large reports)."""
+    import orjson
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    except (orjson.JSONEncodeError, TypeError):  # (an integer beyond 64 bits in a plugin's fact: the json module takes it)
+        return json.dumps(data, indent=2, default=str).encode()
+
+
+def nested(data: object, indent: str) -> str:
+    """`data` as indented JSON to sit at `indent` inside a document being streamed."""
+    return dumps(data).decode().replace("\n", "\n" + indent)
+
+
+class JsonStream:
+    """{"schema_version", "qcheck", "settings", "models": [...one per add...], "exit_status", "totals"[, "baseline"]}."""
+
+    def __init__(self, run: Run, out: TextIO) -> None:
+        self.out, self.count = out, 0
+        head = {"schema_version": SCHEMA_VERSION, "qcheck": __version__, "settings": clean(dict(run.settings))}
+        out.write(nested(head, "")[:-2] + ',\n  "models": [')
+
+    def add(self, report: Report) -> None:
+        self.out.write(("," if self.count else "") + "\n    " + nested(report_json(report), "    "))
+        self.count += 1
+
+    def close(self, run: Run) -> None:
+        tail = nested(clean(envelope(run)), "  ")
+        self.out.write(("\n  ]," if self.count else "],") + "\n  " + tail[1:-1].strip() + "\n}\n")
+
+
+render = render_all(JsonStream)

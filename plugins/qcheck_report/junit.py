@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 from qcheck import Report
 from qcheck.findings import Finding
-from qcheck.reporting import Run
+from qcheck.reporting import Run, render_all
 
 
 def family(code: str) -> str:
@@ -42,6 +42,7 @@ def _case(suite: ET.Element, model: str, name: str, findings: Sequence[Finding],
 
 
 def suite(r: Report, run: Run) -> ET.Element:
+    """One model's test suite: a case per rule family (and per target), or one errored case when it was unreadable."""
     s = ET.Element("testsuite", name=r.path)
     tests = failures = errors = 0
     if r.error is not None:
@@ -67,14 +68,20 @@ def suite(r: Report, run: Run) -> ET.Element:
     return s
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    run = reports if isinstance(reports, Run) else Run(tuple(reports))
-    root = ET.Element("testsuites", name="qcheck")
-    suites = [suite(r, run) for r in run]
-    for key in ("tests", "failures", "errors"):
-        root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
-    root.extend(suites)
-    ET.indent(root)
-    out.write('<?xml version="1.0" encoding="utf-8"?>\n')
-    out.write(ET.tostring(root, encoding="unicode"))
-    out.write("\n")
+class JUnitStream:
+    """<testsuites> with a <testsuite> per model, written as each model arrives."""
+
+    def __init__(self, run: Run, out: TextIO) -> None:
+        self.run, self.out = run, out
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="qcheck">\n')
+
+    def add(self, report: Report) -> None:
+        s = suite(report, self.run)
+        ET.indent(s, level=1)
+        self.out.write("  " + ET.tostring(s, encoding="unicode") + "\n")
+
+    def close(self, run: Run) -> None:
+        self.out.write("</testsuites>\n")
+
+
+render = render_all(JUnitStream)

@@ -13,17 +13,15 @@ Conventions (OASIS SARIF 2.1.0; GitHub's "SARIF support for code scanning"; ruff
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from qcheck import Report, __version__
 from qcheck.findings import Finding, Location, Severity, Suppression
-from qcheck.reporting import Run
+from qcheck.reporting import Run, render_all
 from qcheck.rules import Rule
-from qcheck_report.json_report import clean
+from qcheck_report.json_report import clean, nested
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -97,41 +95,41 @@ def result(f: Finding, where: tuple[str, int], rule_index: dict[str, int], why: 
     return out
 
 
-def document(run: Run) -> dict[str, object]:
-    rules = sorted(run.rules, key=lambda r: r.code)
-    rule_index = {r.code: i for i, r in enumerate(rules)}
-    artifacts: list[dict[str, object]] = []
-    artifact_index: dict[str, int] = {}
-    results: list[dict[str, object]] = []
-    notes: list[dict[str, object]] = []
-    baseline = run.baseline is not None
-    for r in run:
+class SarifStream:
+    """One run: the tool and its rules, the results model by model, then the artifacts and the invocation."""
+
+    def __init__(self, run: Run, out: TextIO) -> None:
+        self.out, self.count = out, 0
+        rules = sorted(run.rules, key=lambda r: r.code)
+        self.rule_index = {r.code: i for i, r in enumerate(rules)}
+        self.artifacts: list[dict[str, object]] = []  # (a URI and a length per model: small)
+        self.artifact_index: dict[str, int] = {}
+        self.notes: list[dict[str, object]] = []  # unreadable models
+        self.baseline = bool(run.settings.get("baseline"))
+        tool = {"driver": {"name": "qcheck", "version": __version__, "semanticVersion": __version__,
+                           "rules": [rule_descriptor(r) for r in rules]}}
+        out.write(f'{{\n  "$schema": "{SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    {{\n      "tool": '
+                  f'{nested(clean(tool), "      ")},\n      "results": [')
+
+    def add(self, r: Report) -> None:
         uri = artifact_uri(r.path)
-        if uri not in artifact_index:
-            artifact_index[uri] = len(artifacts)
-            artifacts.append({"location": {"uri": uri}, **({"length": r.stats["bytes"]} if "bytes" in r.stats else {})})
-        where = (uri, artifact_index[uri])
+        if uri not in self.artifact_index:
+            self.artifact_index[uri] = len(self.artifacts)
+            self.artifacts.append({"location": {"uri": uri}, **({"length": r.stats["bytes"]} if "bytes" in r.stats else {})})
+        where = (uri, self.artifact_index[uri])
         if r.error is not None:
-            notes.append({"level": "error", "message": {"text": f"{r.path}: {r.error}"},
-                          "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "index": where[1]}}}]})
-        results += [result(f, where, rule_index, None, baseline) for f in r.findings]
-        results += [result(f, where, rule_index, why, baseline) for f, why in r.suppressed]
-    invocation = {"executionSuccessful": run.exit_status != 2, "exitCode": run.exit_status,
-                  "toolExecutionNotifications": notes, "properties": {"settings": dict(run.settings), "totals": run.totals}}
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "qcheck", "version": __version__, "semanticVersion": __version__,
-                                "rules": [rule_descriptor(r) for r in rules]}},
-            "invocations": [invocation],
-            "artifacts": artifacts,
-            "results": results,
-        }],
-    }
+            self.notes.append({"level": "error", "message": {"text": f"{r.path}: {r.error}"},
+                               "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri, "index": where[1]}}}]})
+        found = [(f, None) for f in r.findings] + list(r.suppressed)
+        for f, why in found:
+            self.out.write(("," if self.count else "") + "\n        " + nested(clean(result(f, where, self.rule_index, why, self.baseline)), "        "))
+            self.count += 1
+
+    def close(self, run: Run) -> None:
+        invocation = {"executionSuccessful": run.exit_status != 2, "exitCode": run.exit_status,
+                      "toolExecutionNotifications": self.notes, "properties": {"settings": dict(run.settings), "totals": run.totals}}
+        self.out.write(("\n      ]," if self.count else "],") + f'\n      "artifacts": {nested(self.artifacts, "      ")},'
+                       f'\n      "invocations": {nested(clean([invocation]), "      ")}\n    }}\n  ]\n}}\n')
 
 
-def render(reports: Sequence[Report], out: TextIO) -> None:
-    run = reports if isinstance(reports, Run) else Run(tuple(reports))
-    json.dump(clean(document(run)), out, indent=2, default=str)
-    out.write("\n")
+render = render_all(SarifStream)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from qcheck import config
 from qcheck.cli import common, configure
 from qcheck.cli.progress import progress_bar
 from qcheck.errors import UsageError
-from qcheck.parallel import verify_many
+from qcheck.parallel import verify_iter
 from qcheck.registry import Registry
-from qcheck.reporting import Run
+from qcheck.reporting import Run, Tally
 
 
 def add_commands(sub: Any) -> None:
@@ -47,6 +48,8 @@ def reporter(registry: Registry, name: str) -> Any:
 
 
 def run_verify(args: argparse.Namespace, registry: Registry) -> int:
+    from qcheck import baseline
+
     resolved = configure.resolve(args, registry)
     settings = resolved.settings
     if args.confirm and not settings.targets:
@@ -55,33 +58,47 @@ def run_verify(args: argparse.Namespace, registry: Registry) -> int:
     paths = common.expand_paths(args.models)
     if not paths:
         raise UsageError("no .tflite files found in the given folders")
-    if resolved.baseline and not args.write_baseline:
-        from qcheck import baseline
+    applier = baseline.Applier(resolved.baseline) if resolved.baseline and not args.write_baseline else None  # (read first)
+    recorder = baseline.Recorder(args.write_baseline) if args.write_baseline else None
+    head = Run(fail_on=resolved.fail_on, settings=resolved.recorded(applier is not None), rules=tuple(registry.rules.values()),
+               quiet=args.quiet, verbose=args.verbose)
+    # Streamed: each report is written as it comes and then dropped, so a zoo's run keeps memory flat.
+    # (--confirm runs the runtimes over all models at the end; a reporter without `stream` renders at the end.)
+    stream = rep.stream if rep.stream is not None and not args.confirm else None
+    tally, kept, unreadable = Tally(), [], []
+    with common.output(args) as out, progress_bar(len(paths), enabled=not args.no_progress and (args.output or not sys.stdout.isatty())) as advance:
+        writer = stream(head, out) if stream is not None else None
+        for report in verify_iter(paths, registry, settings, resolved.jobs, advance):
+            if writer is None:
+                kept.append(report)
+                continue
+            report = applier.apply(report) if applier is not None else report
+            if recorder is not None:
+                recorder.add(report)
+            tally.add(report)
+            unreadable += [report.error] if report.error is not None else []
+            writer.add(report)
+        if writer is not None:
+            run = replace(head, tally=tally, baseline=applier.use() if applier is not None else None)
+            writer.close(run)
+        else:
+            if args.confirm:
+                from qcheck.confirm import confirm
 
-        baseline.load(resolved.baseline)  # (a broken baseline stops the run before any work)
-    with progress_bar(len(paths), enabled=not args.no_progress) as advance:
-        reports = verify_many(paths, registry, settings, resolved.jobs, advance)
-    if args.confirm:
-        from qcheck.confirm import confirm
-
-        reports = confirm(reports, registry)
-    used = None
-    if args.write_baseline:
-        from qcheck import baseline
+                kept = confirm(kept, registry)
+            kept = [applier.apply(r) for r in kept] if applier is not None else kept
+            if recorder is not None:
+                for r in kept:
+                    recorder.add(r)
+            unreadable = [r.error for r in kept if r.error is not None]
+            run = replace(head, reports=tuple(kept), tally=Tally.of(kept), baseline=applier.use() if applier is not None else None)
+            (rep.verbose_render if args.verbose and rep.verbose_render is not None else rep.render)(run, out)
+    if recorder is not None:
         from qcheck.fsutil import atomic_write
 
-        atomic_write(args.write_baseline, baseline.dumps(reports, args.write_baseline).encode())
-    elif resolved.baseline:
-        from qcheck import baseline
-
-        reports, used = baseline.apply(reports, resolved.baseline)
-    run = Run(tuple(reports), resolved.fail_on, resolved.recorded(), tuple(registry.rules.values()), used, args.quiet)
-    render = rep.verbose_render if args.verbose and rep.verbose_render is not None else rep.render
-    common.emit(args, lambda out: render(run, out))
-    for r in reports:
-        if r.error is not None:
-            # The report carries the error too; stderr gets one line per unreadable model.
-            print(f"qcheck: error: {r.error}", file=sys.stderr)
+        atomic_write(args.write_baseline, recorder.dumps().encode())
+    for error in unreadable:  # the report carries each error too; stderr gets one line per unreadable model
+        print(f"qcheck: error: {error}", file=sys.stderr)
     return run.exit_status
 
 

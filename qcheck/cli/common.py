@@ -7,7 +7,8 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +30,19 @@ def codes(text: str) -> tuple[str, ...]:
 def add_output_options(p: argparse.ArgumentParser, formats_help: str = "console or json") -> None:
     p.add_argument("--format", default="console", help=f"output format: {formats_help} (default: console)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+
+
+@contextmanager
+def output(args: argparse.Namespace) -> Iterator[TextIO]:
+    """Where a streamed report goes: -o FILE (a temp file put in place only if all goes well) or stdout."""
+    if getattr(args, "output", None):
+        from qcheck.fsutil import atomic_text
+
+        with atomic_text(args.output) as f:
+            yield f
+    else:
+        yield sys.stdout
+        sys.stdout.flush()
 
 
 def emit(args: argparse.Namespace, write: Callable[[TextIO], None] | str) -> None:

@@ -28,12 +28,12 @@ class Resolved(NamedTuple):
     config_path: str | None
     effective: dict[str, config.Value]
 
-    def recorded(self) -> dict[str, object]:
+    def recorded(self, baseline_applied: bool = True) -> dict[str, object]:
         """The settings in effect, as the JSON and SARIF reports record them."""
         s = self.settings
         out: dict[str, object] = {"select": s.select, "extend_select": s.extend_select, "ignore": s.ignore, "expect": s.expect,
                                   "targets": s.targets, "fail_on": str(self.fail_on), "config": self.config_path,
-                                  "baseline": self.baseline}
+                                  "baseline": self.baseline if baseline_applied else None}
         p = s.policy
         if p:
             out.update({"severity": {k: str(v) for k, v in p.severity}, "per_file_ignores": dict(p.per_file_ignores),

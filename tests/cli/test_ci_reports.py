@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -156,3 +157,26 @@ def test_json_report_records_exit_status_totals_and_settings() -> None:
     assert doc["totals"] == {"models": len(FIXTURE_MODELS), "unreadable": 0, **counts, "suppressed": 0}
     assert doc["settings"]["ignore"] == ["QC5"] and doc["settings"]["fail_on"] == "warning" and doc["settings"]["targets"] == ["xnnpack"]
     assert doc["settings"]["config"] is None and doc["qcheck"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "github", "console", "statistics"])
+def test_streamed_report_equals_the_report_rendered_at_once(fmt: str, tmp_path: Path) -> None:
+    """`verify` streams each report as it comes (flat memory); a reporter's `render` over all reports must say the same."""
+    from qcheck.engine import Settings, default_registry, verify_file
+    from qcheck.reporting import Run
+
+    models = [*FIXTURE_MODELS, *SAMPLE[:6]]
+    streamed = run_cli("verify", *models, "--format", fmt, "--target", "xnnpack", "--target", "tflm", "--isolated", "-j", "2", cwd=ROOT)
+    registry = default_registry()
+    settings = Settings(targets=("xnnpack", "tflm"))
+    reports = tuple(verify_file(p, registry, settings) for p in models)
+    recorded = {"select": None, "extend_select": (), "ignore": (), "expect": None, "targets": ("xnnpack", "tflm"), "fail_on": "error",
+                "config": None, "baseline": None}
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # (SARIF's artifact URIs are relative to the working directory)
+    try:
+        registry.reporters[fmt].render(Run(reports, settings=recorded, rules=tuple(registry.rules.values())), out)
+    finally:
+        os.chdir(cwd)
+    assert streamed.stdout == out.getvalue() and streamed.returncode == 1

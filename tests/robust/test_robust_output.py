@@ -112,6 +112,9 @@ def test_disk_full_simulated(target: Path, monkeypatch: pytest.MonkeyPatch, wher
         def fileno(self) -> int:
             return self.f.fileno()
 
+        def writable(self) -> bool:
+            return True
+
         def close(self) -> None:
             self.f.close()
 
