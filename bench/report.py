@@ -101,3 +101,18 @@ def write_results(results: dict[str, dict[str, object]]) -> None:
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print((HERE / "RESULTS.md").read_text())
+
+
+def write_section(name: str, lines: list[str]) -> None:
+    """Put `lines` between the markers <!-- name --> and <!-- /name --> of bench/RESULTS.md (appended the first time)."""
+    import re
+
+    begin, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    section = "\n".join([begin, *lines, end])
+    results = Path(__file__).resolve().parent / "RESULTS.md"
+    text = results.read_text()
+    if begin in text:
+        text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.DOTALL)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text)

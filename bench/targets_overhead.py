@@ -13,7 +13,6 @@ median(without) - 1. `--confirm` runs the runtimes themselves and is opt-in: not
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import subprocess
 import sys
@@ -25,11 +24,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import models
+from report import write_section
 from run import OUT, compile_bytecode
 
 RUNTIMES = ("litert", "xnnpack", "tflm")
 LIMITS = {"3 runtimes": 0.30, "all": 0.50}  # the issues' bounds on the added share
-BEGIN, END = "<!-- targets-overhead -->", "<!-- /targets-overhead -->"
 
 
 def median(times: list[float]) -> float:
@@ -90,8 +89,7 @@ def main() -> None:
                 verdict = ("yes" if met else "no") if kind == "process" else f"(the work alone: +{(median(with_) - median(without)) * 1000:.1f} ms)"
                 rows.append(f"| {label} | {name} | {kind} | {median(without):.4g} | {median(with_):.4g} | {over:+.0%} | {verdict} |")
                 print(rows[-1], flush=True)
-    section = "\n".join([
-        BEGIN,
+    write_section("targets-overhead", [
         "## Target profiles: what --target adds to verify",
         "",
         f"Measured by `bench/targets_overhead.py` on {time.strftime('%Y-%m-%d')}, {args.runs} alternating runs, medians in seconds.",
@@ -104,15 +102,7 @@ def main() -> None:
         "| targets | model | timed | verify | verify + targets | added | within the bound |",
         "|---|---|---|---|---|---|---|",
         *rows,
-        END,
     ])
-    results = HERE / "RESULTS.md"
-    text = results.read_text()
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text)
 
 
 if __name__ == "__main__":

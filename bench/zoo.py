@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -26,10 +25,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from report import write_section
 from run import OUT, PY, ROOT, compile_bytecode
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-BEGIN, END = "<!-- zoo -->", "<!-- /zoo -->"
 FORMATS = ("console", "json", "sarif", "junit", "github", "statistics")
 
 
@@ -79,20 +78,13 @@ def main() -> None:
         bound = 200 if targets else 500
         rows.append(f"| {n} | {' '.join(extra)} | {seconds:.2f} | {n / seconds:.0f} | {peak} | {status} | {'yes' if n / seconds >= bound else 'no'} (>= {bound}/s) |")
         print(rows[-1], flush=True)
-    section = "\n".join([
-        BEGIN, "## A model zoo in one run", "",
+    write_section("zoo", [
+        "## A model zoo in one run", "",
         (f"Measured by `bench/zoo.py` on {time.strftime('%Y-%m-%d')}: `qcheck verify ZOO/ -o FILE` as one process with the default jobs "
          f"({os.cpu_count()} CPUs), the third-party corpus linked 1-3 times, warm cache, median of {args.runs} runs. Peak RSS: the largest "
          "process of the tree (the parent or a worker)."), "",
         "| models | options | seconds | models/s | peak RSS (MB) | exit | within the bound |", "|---|---|---|---|---|---|---|",
-        *rows, END])
-    results = HERE / "RESULTS.md"
-    text = results.read_text()
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text)
+        *rows])
 
 
 if __name__ == "__main__":
