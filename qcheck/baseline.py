@@ -46,6 +46,9 @@ class Recorder:
         for f in (*r.findings, *(f for f, why in r.suppressed if why.source == "baseline")):
             entries[f.fingerprint] = {"code": f.code, "location": f.location.key, "message": f.message}
 
+    def summary(self, path: str) -> str:
+        return f"recorded {sum(map(len, self.models.values()))} finding(s) of {len(self.models)} model(s) in the baseline {path}"
+
     def dumps(self) -> str:
         ordered = {m: dict(sorted(e.items())) for m, e in sorted(self.models.items())}
         return json.dumps({"qcheck_baseline": VERSION, "models": ordered}, indent=2, sort_keys=False) + "\n"

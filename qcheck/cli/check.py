@@ -97,6 +97,7 @@ def run_verify(args: argparse.Namespace, registry: Registry) -> int:
         from qcheck.fsutil import atomic_write
 
         atomic_write(args.write_baseline, recorder.dumps().encode())
+        print(f"qcheck: {recorder.summary(args.write_baseline)}", file=sys.stderr)
     for error in unreadable:  # the report carries each error too; stderr gets one line per unreadable model
         print(f"qcheck: error: {error}", file=sys.stderr)
     return run.exit_status

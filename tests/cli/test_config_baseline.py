@@ -143,3 +143,10 @@ def test_a_broken_baseline_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "b.json").write_text('{"something": "else"}')
     r = run_cli("verify", str(BAD), "--baseline", str(tmp_path / "b.json"), "--isolated")
     assert r.returncode == 2 and r.stdout == "" and "not a qcheck baseline" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_write_baseline_says_what_it_recorded(tmp_path: Path) -> None:
+    r = run_cli("verify", str(BAD), str(FIXTURES / "tf_int8-only.tflite"), "--write-baseline", str(tmp_path / "b.json"), "--isolated", "-q")
+    recorded = json.loads((tmp_path / "b.json").read_text())["models"]
+    n = sum(map(len, recorded.values()))
+    assert n >= 9 and f"qcheck: recorded {n} finding(s) of 2 model(s) in the baseline {tmp_path / 'b.json'}" in r.stderr
