@@ -31,7 +31,7 @@ class Resolved(NamedTuple):
     def recorded(self, baseline_applied: bool = True) -> dict[str, object]:
         """The settings in effect, as the JSON and SARIF reports record them."""
         s = self.settings
-        out: dict[str, object] = {"select": s.select, "extend_select": s.extend_select, "ignore": s.ignore, "expect": s.expect,
+        out: dict[str, object] = {"selection": selection(s), "expect": s.expect,
                                   "targets": s.targets, "fail_on": str(self.fail_on), "config": self.config_path,
                                   "baseline": self.baseline if baseline_applied else None}
         p = s.policy
@@ -39,6 +39,13 @@ class Resolved(NamedTuple):
             out.update({"severity": {k: str(v) for k, v in p.severity}, "per_file_ignores": dict(p.per_file_ignores),
                         "ignore_operators": p.ignore_operators, "ignore_tensors": p.ignore_tensors})
         return out
+
+
+def selection(s: Settings) -> str:
+    """The rule selection in effect (from the command line and the file) as the options that give it: "--ignore QC5"."""
+    parts = [f"{opt} {','.join(codes)}" for opt, codes in (("--select", s.select), ("--extend-select", s.extend_select),
+                                                          ("--ignore", s.ignore)) if codes]
+    return " ".join(parts) or "the default rules"
 
 
 def add_options(p: argparse.ArgumentParser) -> None:

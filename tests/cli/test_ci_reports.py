@@ -155,7 +155,7 @@ def test_json_report_records_exit_status_totals_and_settings() -> None:
     assert doc["schema_version"] == 1 and doc["exit_status"] == r.returncode == 1
     counts = {s: sum(m["summary"][s] for m in doc["models"]) for s in ("error", "warning", "info")}
     assert doc["totals"] == {"models": len(FIXTURE_MODELS), "unreadable": 0, **counts, "suppressed": 0}
-    assert doc["settings"]["ignore"] == ["QC5"] and doc["settings"]["fail_on"] == "warning" and doc["settings"]["targets"] == ["xnnpack"]
+    assert doc["settings"]["selection"] == "--ignore QC5" and doc["settings"]["fail_on"] == "warning" and doc["settings"]["targets"] == ["xnnpack"]
     assert doc["settings"]["config"] is None and doc["qcheck"]
 
 
@@ -170,7 +170,7 @@ def test_streamed_report_equals_the_report_rendered_at_once(fmt: str, tmp_path: 
     registry = default_registry()
     settings = Settings(targets=("xnnpack", "tflm"))
     reports = tuple(verify_file(p, registry, settings) for p in models)
-    recorded = {"select": None, "extend_select": (), "ignore": (), "expect": None, "targets": ("xnnpack", "tflm"), "fail_on": "error",
+    recorded = {"selection": "the default rules", "expect": None, "targets": ("xnnpack", "tflm"), "fail_on": "error",
                 "config": None, "baseline": None}
     out = io.StringIO()
     cwd = os.getcwd()
