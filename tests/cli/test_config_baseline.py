@@ -150,3 +150,12 @@ def test_write_baseline_says_what_it_recorded(tmp_path: Path) -> None:
     recorded = json.loads((tmp_path / "b.json").read_text())["models"]
     n = sum(map(len, recorded.values()))
     assert n >= 9 and f"qcheck: recorded {n} finding(s) of 2 model(s) in the baseline {tmp_path / 'b.json'}" in r.stderr
+
+
+def test_format_targets_expect_and_jobs_come_from_the_file(tmp_path: Path) -> None:
+    root = project(tmp_path, ".qcheck.toml", 'format = "github"\ntargets = ["tflm"]\nexpect = "int8-only"\njobs = 1\nfail-on = "info"\n')
+    r = run_cli("verify", "models", cwd=root)
+    assert r.returncode == 1 and r.stdout.startswith("::error file=models/deep/bad.tflite")
+    assert "title=QC601 target-refuses-model" in r.stdout  # the tflm target ran
+    doc, _, _ = report("models", cwd=root)  # --format on the command line wins
+    assert doc["settings"]["targets"] == ["tflm"] and doc["settings"]["expect"] == "int8-only" and "tflm" in doc["models"][0]["targets"]
