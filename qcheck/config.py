@@ -13,6 +13,7 @@ Keys (kebab-case, as in ruff):
     baseline = "qcheck-baseline.json"  # findings recorded there are hidden (relative to this file)
     ignore-operators = ["TFLite_Detection_PostProcess"]  # findings at these ops (types or custom names, globs)
     ignore-tensors = ["*/postprocess/*"]                 # findings at tensors with these names (globs)
+    rule-docs-url = "https://docs.example.com/qcheck/{code}.html"  # where your rule docs live: SARIF helpUri
 
     [tool.qcheck.severity]             # per-rule severity overrides (code prefix or rule name)
     QC203 = "error"
@@ -38,7 +39,7 @@ from qcheck.findings import Severity
 
 FILES = (".qcheck.toml", "qcheck.toml", "pyproject.toml")  # in each folder, the first that configures qcheck wins
 LISTS = ("select", "extend-select", "ignore", "targets", "ignore-operators", "ignore-tensors")
-STRINGS = ("expect", "fail-on", "format", "baseline")
+STRINGS = ("expect", "fail-on", "format", "baseline", "rule-docs-url")
 TABLES = ("severity", "per-file-ignores")
 KEYS = (*LISTS, *STRINGS, "jobs", *TABLES)
 

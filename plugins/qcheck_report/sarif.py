@@ -1,7 +1,8 @@
 """SARIF 2.1.0 for GitHub code scanning and other SARIF viewers: one run, every rule, every finding.
 
 Conventions (OASIS SARIF 2.1.0; GitHub's "SARIF support for code scanning"; ruff's emitter):
-- `tool.driver.rules`: every registered rule, with its docs as full description and help, and its default level.
+- `tool.driver.rules`: every registered rule, with its docs as full description and help, and its default level;
+  `helpUri` from the `rule-docs-url` setting (qcheck has no published docs site to point at by default).
 - a result per finding: `ruleId`/`ruleIndex`, `level`, `message.text`, the model file as the physical location
   (a binary file: `region.startLine` 1, which GitHub needs to show an alert) and subgraph, operator and
   tensor as logical locations; `partialFingerprints` carry qcheck's index-free fingerprint, so an alert
@@ -42,9 +43,11 @@ def artifact_uri(path: str) -> str:
                    for c in Path(rel).as_posix())
 
 
-def rule_descriptor(rule: Rule) -> dict[str, object]:
+def rule_descriptor(rule: Rule, docs_url: str | None = None) -> dict[str, object]:
+    """A rule's descriptor; `helpUri` when the project says where its rule docs live (`rule-docs-url`)."""
     doc = rule.doc or rule.name
     return {
+        **({"helpUri": docs_url.format(code=rule.code, name=rule.name)} if docs_url else {}),
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary or rule.name},
@@ -106,8 +109,10 @@ class SarifStream:
         self.artifact_index: dict[str, int] = {}
         self.notes: list[dict[str, object]] = []  # unreadable models
         self.baseline = bool(run.settings.get("baseline"))
+        docs = run.settings.get("rule_docs_url")
+        docs = docs if isinstance(docs, str) else None
         tool = {"driver": {"name": "qcheck", "version": __version__, "semanticVersion": __version__,
-                           "rules": [rule_descriptor(r) for r in rules]}}
+                           "rules": [rule_descriptor(r, docs) for r in rules]}}
         out.write(f'{{\n  "$schema": "{SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    {{\n      "tool": '
                   f'{nested(clean(tool), "      ")},\n      "results": [')
 

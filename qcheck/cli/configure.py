@@ -25,6 +25,7 @@ class Resolved(NamedTuple):
     format: str
     jobs: int | None
     baseline: str | None
+    rule_docs_url: str | None
     config_path: str | None
     effective: dict[str, config.Value]
 
@@ -34,6 +35,8 @@ class Resolved(NamedTuple):
         out: dict[str, object] = {"selection": selection(s), "expect": s.expect,
                                   "targets": s.targets, "fail_on": str(self.fail_on), "config": self.config_path,
                                   "baseline": self.baseline if baseline_applied else None}
+        if self.rule_docs_url:
+            out["rule_docs_url"] = self.rule_docs_url
         p = s.policy
         if p:
             out.update({"severity": {k: str(v) for k, v in p.severity}, "per_file_ignores": dict(p.per_file_ignores),
@@ -87,7 +90,7 @@ def resolve(args: argparse.Namespace, registry: Registry) -> Resolved:
     settings = resolve_names(registry, settings)
     check_settings(registry, settings)
     fail_on = value["fail-on"] if isinstance(value["fail-on"], Severity) else Severity.parse(value["fail-on"])
-    return Resolved(settings, fail_on, value["format"], value["jobs"], value["baseline"], conf.path, eff)
+    return Resolved(settings, fail_on, value["format"], value["jobs"], value["baseline"], value["rule-docs-url"], conf.path, eff)
 
 
 def _checker(registry: Registry, is_profile_path: Any) -> Any:
@@ -104,6 +107,8 @@ def _checker(registry: Registry, is_profile_path: Any) -> Any:
                 return f"{code!r} matches no rule code or name (see 'qcheck rules')"
             if level.upper() not in Severity.__members__:
                 return f"{code} = {level!r}: choose error, warning or info"
+        if key == "rule-docs-url" and (not item.startswith(("https://", "http://")) or "{code}" not in item):
+            return f"{item!r}: an http(s) URL with {{code}} (and optionally {{name}}) where each rule's page is"
         if key == "fail-on" and item.upper() not in Severity.__members__:
             return f"{item!r}: choose error, warning or info"
         if key == "expect" and item not in registry.expectations:

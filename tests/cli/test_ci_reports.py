@@ -89,10 +89,12 @@ def test_sarif_with_targets_a_baseline_and_ignores(tmp_path: Path) -> None:
     base = tmp_path / "base.json"
     some = FIXTURE_MODELS[:5]
     assert run_cli("verify", *some, "--write-baseline", str(base), "--isolated").returncode == 1
-    (tmp_path / "qcheck.toml").write_text('ignore-tensors = ["*weights*"]\n')
+    (tmp_path / "qcheck.toml").write_text('ignore-tensors = ["*weights*"]\nrule-docs-url = "https://models.example.com/qcheck/{code}-{name}.html"\n')
     doc, _ = sarif(*(str(Path(p).resolve()) for p in [*some, *SAMPLE[:4]]), "--target", "all", "--baseline", str(base),
                         "--config", str(tmp_path / "qcheck.toml"), cwd=Path(FIXTURES).parents[1])
     results = doc["runs"][0]["results"]
+    assert {r["helpUri"] for r in doc["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "QC023"} == {
+        "https://models.example.com/qcheck/QC023-invalid-scale.html"}
     states = {r["baselineState"] for r in results}
     assert states == {"new", "unchanged"}
     baselined = [r for r in results if r["baselineState"] == "unchanged"]

@@ -159,3 +159,9 @@ def test_format_targets_expect_and_jobs_come_from_the_file(tmp_path: Path) -> No
     assert "title=QC601 target-refuses-model" in r.stdout  # the tflm target ran
     doc, _, _ = report("models", cwd=root)  # --format on the command line wins
     assert doc["settings"]["targets"] == ["tflm"] and doc["settings"]["expect"] == "int8-only" and "tflm" in doc["models"][0]["targets"]
+
+
+def test_rule_docs_url_must_be_a_url_template(tmp_path: Path) -> None:
+    root = project(tmp_path, "qcheck.toml", 'rule-docs-url = "docs/rules.md"\n')
+    r = run_cli("verify", "models", cwd=root)
+    assert r.returncode == 2 and "qcheck.toml:1" in r.stderr and "{code}" in r.stderr
