@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import Any, TextIO
 
 from qcheck import config
 from qcheck.cli import common, configure
 from qcheck.cli.progress import progress_bar
 from qcheck.errors import UsageError
 from qcheck.parallel import verify_iter
-from qcheck.registry import Registry
-from qcheck.reporting import Run, Tally
+from qcheck.registry import Registry, Reporter
+from qcheck.reporting import Report, Run, Tally
 
 
 def add_commands(sub: Any) -> None:
@@ -64,35 +64,18 @@ def run_verify(args: argparse.Namespace, registry: Registry) -> int:
                quiet=args.quiet, verbose=args.verbose)
     # Streamed: each report is written as it comes and then dropped, so a zoo's run keeps memory flat.
     # (--confirm runs the runtimes over all models at the end; a reporter without `stream` renders at the end.)
-    stream = rep.stream if rep.stream is not None and not args.confirm else None
-    tally, kept, unreadable = Tally(), [], []
+    tally, unreadable = Tally(), []
     with common.output(args) as out, progress_bar(len(paths), enabled=not args.no_progress and (args.output or not sys.stdout.isatty())) as advance:
-        writer = stream(head, out) if stream is not None else None
+        writer = rep.stream(head, out) if rep.stream is not None and not args.confirm else AtEnd(rep, out, registry if args.confirm else None)
         for report in verify_iter(paths, registry, settings, resolved.jobs, advance):
-            if writer is None:
-                kept.append(report)
-                continue
             report = applier.apply(report) if applier is not None else report
             if recorder is not None:
                 recorder.add(report)
             tally.add(report)
             unreadable += [report.error] if report.error is not None else []
             writer.add(report)
-        if writer is not None:
-            run = replace(head, tally=tally, baseline=applier.use() if applier is not None else None)
-            writer.close(run)
-        else:
-            if args.confirm:
-                from qcheck.confirm import confirm
-
-                kept = confirm(kept, registry)
-            kept = [applier.apply(r) for r in kept] if applier is not None else kept
-            if recorder is not None:
-                for r in kept:
-                    recorder.add(r)
-            unreadable = [r.error for r in kept if r.error is not None]
-            run = replace(head, reports=tuple(kept), tally=Tally.of(kept), baseline=applier.use() if applier is not None else None)
-            (rep.verbose_render if args.verbose and rep.verbose_render is not None else rep.render)(run, out)
+        run = replace(head, tally=tally, baseline=applier.use() if applier is not None else None)
+        writer.close(run)
     if recorder is not None:
         from qcheck.fsutil import atomic_write
 
@@ -101,6 +84,27 @@ def run_verify(args: argparse.Namespace, registry: Registry) -> int:
     for error in unreadable:  # the report carries each error too; stderr gets one line per unreadable model
         print(f"qcheck: error: {error}", file=sys.stderr)
     return run.exit_status
+
+
+class AtEnd:
+    """A ReportStream that keeps every report and renders them all at the end (a reporter without `stream`;
+    --confirm, which runs each target's runtime over all the models first)."""
+
+    def __init__(self, rep: Reporter, out: TextIO, confirm_with: Registry | None) -> None:
+        self.rep, self.out, self.confirm_with = rep, out, confirm_with
+        self.kept: list[Report] = []
+
+    def add(self, report: Report) -> None:
+        self.kept.append(report)
+
+    def close(self, run: Run) -> None:
+        reports = self.kept
+        if self.confirm_with is not None:
+            from qcheck.confirm import confirm
+
+            reports = confirm(reports, self.confirm_with)
+        render = self.rep.verbose_render if run.verbose and self.rep.verbose_render is not None else self.rep.render
+        render(replace(run, reports=tuple(reports)), self.out)
 
 
 def run_config(args: argparse.Namespace, registry: Registry) -> int:
