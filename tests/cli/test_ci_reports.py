@@ -182,3 +182,16 @@ def test_streamed_report_equals_the_report_rendered_at_once(fmt: str, tmp_path: 
     finally:
         os.chdir(cwd)
     assert streamed.stdout == out.getvalue() and streamed.returncode == 1
+
+
+def test_quiet_prints_only_the_errors_and_the_summary(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"nope")
+    js = json.loads(run_cli("verify", *FIXTURE_MODELS, "--format", "json", "--isolated").stdout)
+    r = run_cli("verify", *FIXTURE_MODELS, str(broken), "-q", "--isolated")
+    lines = r.stdout.splitlines()
+    errors = [(m["path"], f["code"]) for m in js["models"] for f in m["findings"] if f["severity"] == "error"]
+    assert [tuple(line.split(": ")[0].split(" ")[:1]) for line in lines[:-2]] == [(p,) for p, _ in errors]
+    assert [line.split(": ")[1].split(" ")[0] for line in lines[:-2]] == [c for _, c in errors]
+    assert lines[-2] == f"{broken}: error: {r.stderr.split('error: ', 1)[1].strip()}" and lines[-1].startswith(f"{len(FIXTURE_MODELS) + 1} model(s)")
+    assert r.returncode == 2
