@@ -76,7 +76,7 @@ def _generic(model: Model, op: Operator, core: Core, conns: Conns, big_scale: bo
             yield "data-type", f"{code} of {bad[0]}: feature-map dataTypes must be one of {', '.join(sorted(core.types))}"
         if not any(r == "I" for r, _ in conns) or not op.outputs:
             yield "io", f"{code} of {len(op.inputs)} inputs, {len(op.outputs)} outputs: operations must have an IFM and an OFM"
-        if any(not t.shape and not t.has_rank and not model.is_constant(t) for _, t in conns):  # RUN: an unknown-rank TILE output
+        if any(not t.shape and not model.is_constant(t) for _, t in conns):  # RUN: an unknown-rank TILE output, scalar shape arithmetic
             yield "shape", f"{code} with a tensor of unknown shape: tensors must have constant shape"
         if dyn := [list(t.shape_signature) for _, t in conns if t.shape_signature and min(t.shape_signature[1:], default=0) < 0]:
             yield "dynamic-shape", f"{code} tensor of shape {dyn[0]}: only the first dimension of tensors can be dynamic"
@@ -213,7 +213,12 @@ def _decide(model: Model, sub: Subgraph, op: Operator, core: Core) -> Decision:
     if op.index in dead_ops(model)[sub.index]:
         return "accelerated", (Reason(f"{core.rule}:dropped", f"{op.opcode} computes nothing the model uses: Vela drops it"),)
     if not core.u55 and op.opcode in E.U85_ABSORBED:
-        return "accelerated", ()
+        data = _variable_data(sub, op)
+        if data is None or data in E.U85_TYPES:
+            return "accelerated", ()
+        # RUN: the VAR_HANDLE of a float variable stays on the CPU, "Unsupported opType" (2 float corpus models)
+        return "cpu", (Reason(f"{core.rule}:op-type", f"{op.opcode} of a {data} variable: Unsupported opType (only variables the NPU "
+                                                      "reads and writes are absorbed)"),)
     first: tuple[str, str] | None = ("op-type", f"{op.opcode}: Unsupported opType (not in Vela's {core.ops_name} operator list)")
     if op.opcode in core.ops and not op.is_custom:
         conns = _conns(sub, op)
@@ -221,6 +226,17 @@ def _decide(model: Model, sub: Subgraph, op: Operator, core: Core) -> Decision:
         big_scale = any((r := ranges[t.index]) is not None and r[1] >= E.MAX_SCALE for _, t in conns)
         first = next(chain(_generic(model, op, core, conns, big_scale), _specific(model, op, conns), (_u55 if core.u55 else _u85)(model, op, conns)), None)
     return ("cpu", (Reason(f"{core.rule}:{first[0]}", first[1]),)) if first else ("accelerated", ())
+
+
+def _variable_data(sub: Subgraph, handle: Operator) -> str | None:
+    """The data type a VAR_HANDLE's variable holds: what its READ_VARIABLE gives or ASSIGN_VARIABLE writes."""
+    resource = handle.outputs[0] if handle.outputs else -1
+    for op in sub.operators:
+        if op.opcode in E.VARIABLE_OPS and op.inputs and op.inputs[0] == resource:
+            data = sub.tensor(op.outputs[0] if op.opcode == "READ_VARIABLE" and op.outputs else op.inputs[-1])
+            if data is not None:
+                return data.dtype
+    return None
 
 
 def _key(model: Model, sub: Subgraph, op: Operator) -> Hashable:

@@ -1,7 +1,7 @@
-"""What Arm's Vela 5.2 (Ethos-U) leaves on the CPU in each quantized model, cached by sha256.
+"""What Arm's Vela 5.2 (Ethos-U) leaves on the CPU in each model, cached by sha256.
 
-Each quantized model (qcheck's scheme fact is neither float32 nor float16: Vela puts float ops on the
-CPU anyway) is compiled once per accelerator configuration, in a child process with a time limit and a
+Each model (quantized ones, and float ones too: Vela leaves their float ops to the CPU, and what it drops
+or keeps around them is part of the answer) is compiled once per accelerator configuration, in a child process with a time limit and a
 temporary output directory. The operators of subgraph 0 of the original model that survive as builtin
 (or non-Ethos-U custom) ops in `<name>_vela.tflite` stay on the CPU; the others went into the NPU
 partitions, the `ethos-u` custom ops (../shared/reference/targets.md §5.3: matched by op code and
@@ -40,7 +40,6 @@ CACHE = ROOT / "tests" / "truth" / "vela_verdicts.json"
 CONFIGS = ("ethos-u55-128", "ethos-u85-256")
 TIMEOUT = 120.0
 MEMORY = 4 << 30  # address-space limit of one Vela child
-FLOAT_SCHEMES = frozenset({"float32", "float16"})
 COMPILED = frozenset({"ethos-u", "edgetpu-custom-op"})  # custom ops of models compiled already
 # Regor's console form (targets.md §5.3): the reason runs to the first blank line.
 WARNING = re.compile(r"Warning \(supported operators\) operator: (\S+), ofm: '([^']*)'\nReason: ([^\n]*(?:\n(?!\n)[^\n]*)*)")
@@ -68,10 +67,12 @@ def signatures(model: qcheck.Model) -> list[tuple[str, tuple[str, ...]]]:
     if not model.subgraphs:
         return []
     sub = model.subgraphs[0]
-    return [(label(model, op), tuple(t.name if (t := sub.tensor(i)) is not None else "" for i in op.outputs)) for op in sub.operators]
+    # (Vela writes an unnamed tensor back as "<unnamed>")
+    return [(label(model, op), tuple((t.name or "<unnamed>") if (t := sub.tensor(i)) is not None else "" for i in op.outputs))
+            for op in sub.operators]
 
 
-def quantized(registry: Registry, path: Path) -> tuple[bool, str]:
+def compilable(registry: Registry, path: Path) -> tuple[bool, str]:
     """Whether Vela should see the model: (take it, why not / its scheme)."""
     from qcheck.engine import model_facts
 
@@ -82,8 +83,7 @@ def quantized(registry: Registry, path: Path) -> tuple[bool, str]:
     names = {label(model, op) for _, op in model.iter_operators() if op.is_custom}
     if names & COMPILED:
         return False, f"compiled already ({', '.join(sorted(names & COMPILED))})"
-    scheme = str(model_facts(registry, model).get("scheme"))
-    return scheme not in FLOAT_SCHEMES, scheme
+    return True, str(model_facts(registry, model).get("scheme"))
 
 
 def _limit() -> None:  # in the child: a runaway compile must not take the shared machine down
@@ -109,11 +109,21 @@ def compile_one(path: Path, config: str) -> dict[str, Any]:
         original = signatures(qcheck.load(path))
     why = {m[2]: " ".join(m[3].split()) for m in WARNING.finditer(r.stdout)}
     left = Counter(sig for sig in after if sig[0] != "ethos-u")
-    cpu = []
+    cpu, unmatched = [], []
     for i, sig in enumerate(original):
         if left[sig] > 0:
             left[sig] -= 1
             cpu.append([i, sig[0], why.get(sig[1][0], "") if sig[1] else ""])
+        else:
+            unmatched.append(i)
+    for i in unmatched:  # a CPU op whose output Vela renamed: a BOOL output converted on the NPU ("x" -> "x_int8"),
+        sig = original[i]  # or one its warnings name as left to the CPU (ofm 'Cast', written back as 'values')
+        renamed = next((s for s, k in left.items() if k > 0 and s[0] == sig[0] and len(s[1]) == len(sig[1]) and sig[1]
+                        and (all(new.startswith(old + "_") for new, old in zip(s[1], sig[1], strict=True)) or sig[1][0] in why)), None)
+        if renamed is not None:
+            left[renamed] -= 1
+            cpu.append([i, sig[0], why.get(sig[1][0], "")])
+    cpu.sort()
     return {"status": "ok", "message": "", "ops": len(original), "cpu": cpu,
             "partitions": sum(1 for s in compiled.subgraphs for op in s.operators if label(compiled, op) == "ethos-u"),
             "unmatched": sorted(f"{n} {list(o)}" for (n, o), k in left.items() for _ in range(k))}
@@ -140,11 +150,10 @@ def write_cache(models: Sequence[Path], fresh: bool = False) -> dict[str, Any]:
         done = table.get(sha, {})
         if "skipped" in done or all(c in done.get("verdicts", {}) for c in CONFIGS):
             continue
-        take, scheme = quantized(registry, p)
+        take, scheme = compilable(registry, p)
         if not take:
-            if not scheme.startswith("float"):
-                table[sha] = {"path": _shown(p), "skipped": scheme}
-                save(data)
+            table[sha] = {"path": _shown(p), "skipped": scheme}
+            save(data)
             continue
         entry = table.setdefault(sha, {"path": _shown(p), "scheme": scheme, "verdicts": {}})
         for config in CONFIGS:

@@ -1,4 +1,4 @@
-"""The ethos-u profiles against Vela 5.2: every quantized corpus model compiled for ethos-u55-128 and ethos-u85-256.
+"""The ethos-u profiles against Vela 5.2: every corpus model compiled for ethos-u55-128 and ethos-u85-256.
 
 Vela's answers are cached in tests/truth/vela_verdicts.json (tests/helpers/vela_verdicts.py compiles
 each model in a child process and records which operators of subgraph 0 it left on the CPU: the
@@ -53,9 +53,13 @@ def test_placement_agrees_with_vela_on_98_percent_of_operators(vela: dict[str, d
 
 
 def test_models_vela_refuses_are_failures_for_the_profiles(vela: dict[str, dict[str, object]], registry: Registry) -> None:
+    """Quantized models only: on float models (nothing for the NPU) Vela's own exceptions in vela.py process_regor
+    (10 models: unknown dimensions, 0 subgraphs, custom ops) say nothing about the Ethos-U and are not modelled."""
     missed = []
     for p in all_models():
         entry = vela.get(sha256(p))
+        if not isinstance(entry, dict) or str(entry.get("scheme")).startswith("float"):
+            continue
         for target, config in CONFIGS.items():
             run = entry.get("verdicts", {}).get(config) if isinstance(entry, dict) else None
             if not isinstance(run, dict) or run.get("status") != "error":
@@ -66,10 +70,10 @@ def test_models_vela_refuses_are_failures_for_the_profiles(vela: dict[str, dict[
     assert not missed, "\n".join(missed)
 
 
-def test_the_cache_covers_every_quantized_model(vela: dict[str, dict[str, object]]) -> None:
-    quantized = [p for p in all_models() if sha256(p) in vela]
-    assert len(quantized) >= (150 if SHARED_MODELS else 10)
-    assert all(Path(p).exists() for p in quantized)
+def test_the_cache_covers_every_model(vela: dict[str, dict[str, object]]) -> None:
+    compiled = [p for p in all_models() if isinstance(entry := vela.get(sha256(p)), dict) and "verdicts" in entry]
+    assert len(compiled) >= (400 if SHARED_MODELS else 60)
+    assert all(Path(p).exists() for p in compiled)
 
 
 @pytest.mark.parametrize(("target", "custom"), [("ethos-u55", "ethos-u"), ("ethos-u85", "ethos-u"), ("edgetpu", "edgetpu-custom-op")])
