@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qcheck import Reporter, hookimpl
-from qcheck_report import console, github, json_report, junit, sarif, statistics
+from qcheck_report import console, github, json_report, junit, markdown, sarif, statistics
 
 
 @hookimpl
@@ -19,5 +19,7 @@ def qcheck_register_reporters(register: Callable[[Reporter], None]) -> None:
                       stream=junit.JUnitStream))
     register(Reporter("github", github.render, "GitHub Actions workflow commands: findings as annotations on the model files",
                       stream=github.GithubStream))
+    register(Reporter("markdown", markdown.render, "Markdown for pull-request comments and GitHub job summaries",
+                      stream=markdown.MarkdownStream))
     register(Reporter("statistics", statistics.render, "one line per rule with its count over all models, most frequent first",
                       stream=statistics.StatisticsStream))

@@ -92,7 +92,7 @@ def test_the_github_workflow_example_and_the_action_run_their_steps(tmp_path: Pa
     assert uris == {"models/good.tflite", "models/v2/bad.tflite"} and results and "QC303" not in {r["ruleId"] for r in results}
     assert doc["runs"][0]["invocations"][0]["properties"]["settings"]["config"] == str(checkout / "pyproject.toml")
     text = summary.read_text()
-    assert text.startswith("### qcheck: exit status 1") and "QC021" in text and "2 model(s)" in text
+    assert text.startswith("### qcheck: exit status 1") and "**2 model(s)**" in text and "| `models/v2/bad.tflite` |" in text and "QC021" in text
 
 
 def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
