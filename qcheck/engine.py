@@ -156,7 +156,7 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
     }
     highlights, headline = describe_facts(registry, facts)
     return Report(path=path, findings=tuple(findings), facts=facts, stats=stats, highlights=highlights, headline=headline,
-                  targets=placed, suppressed=tuple(suppressed))
+                  targets=placed, suppressed=tuple(suppressed), subgraph_names=tuple(s.name for s in model.subgraphs))
 
 
 @cache

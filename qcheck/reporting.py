@@ -31,6 +31,7 @@ class Report:
     targets: Mapping[str, TargetResult] = field(default_factory=dict)  # --target name -> where the model runs
     # Findings a baseline or a configured ignore hides: reported as such (SARIF suppressions), never counted.
     suppressed: tuple[tuple[Finding, Suppression], ...] = ()
+    subgraph_names: tuple[str, ...] = ()  # as the file names them ("" when unnamed)
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

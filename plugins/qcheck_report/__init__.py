@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qcheck import Reporter, hookimpl
-from qcheck_report import console, github, json_report, junit, markdown, sarif, statistics
+from qcheck_report import console, github, json_report, junit, markdown, model_explorer, sarif, statistics
 
 
 @hookimpl
@@ -21,5 +21,7 @@ def qcheck_register_reporters(register: Callable[[Reporter], None]) -> None:
                       stream=github.GithubStream))
     register(Reporter("markdown", markdown.render, "Markdown for pull-request comments and GitHub job summaries",
                       stream=markdown.MarkdownStream))
+    register(Reporter("model-explorer", model_explorer.render, "node data for Google AI Edge Model Explorer: findings and placements on the graph",
+                      stream=model_explorer.ModelExplorerStream))
     register(Reporter("statistics", statistics.render, "one line per rule with its count over all models, most frequent first",
                       stream=statistics.StatisticsStream))
