@@ -12,13 +12,14 @@ import dacite
 import pytest
 from core_helpers import run_cli
 from model_explorer.node_data_builder import GraphNodeData, ModelNodeData
-from testpaths import FIXTURES, LOCAL_MODELS
+from testpaths import CORPUS_MODELS, FIXTURES, LOCAL_MODELS
 
 import qcheck
 
 # (builder_container_defects.tflite is corrupt on purpose: Model Explorer's adapter dies on it, SIGSEGV)
 MODELS = [*sorted(p for p in FIXTURES.glob("builder_*.tflite") if "container_defects" not in p.name), FIXTURES / "tf_int8-only.tflite",
-          *[p for p in LOCAL_MODELS if p.name in ("models_v2_vad.tflite", "tflite_testdata_2_subgraphs.bin.tflite")], *LOCAL_MODELS[::9]]
+          *[p for p in CORPUS_MODELS if p.name in ("models_v2_vad.tflite", "tflite_testdata_2_subgraphs.bin.tflite")],  # named, unnamed
+          *LOCAL_MODELS[::9]]
 
 
 def explorer_graph(path: Path) -> dict[str, dict[str, set[str]]]:
