@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qcheck import Reporter, hookimpl
-from qcheck_report import console, github, json_report, junit, markdown, model_explorer, sarif, statistics
+from qcheck_report import console, github, html, json_report, junit, markdown, model_explorer, sarif, statistics
 
 
 @hookimpl
@@ -23,5 +23,7 @@ def qcheck_register_reporters(register: Callable[[Reporter], None]) -> None:
                       stream=markdown.MarkdownStream))
     register(Reporter("model-explorer", model_explorer.render, "node data for Google AI Edge Model Explorer: findings and placements on the graph",
                       stream=model_explorer.ModelExplorerStream))
+    register(Reporter("html", html.render, "one self-contained HTML page for review: findings to filter and sort, plots, tensors",
+                      stream=html.HtmlStream))
     register(Reporter("statistics", statistics.render, "one line per rule with its count over all models, most frequent first",
                       stream=statistics.StatisticsStream))
