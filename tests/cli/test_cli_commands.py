@@ -42,7 +42,8 @@ def test_rules_rule_and_plugins() -> None:
     assert plugins.returncode == 0
     structure = sum(1 for key, owner in make_registry(external=False).owner.items() if owner == "qcheck_structure" and key.startswith("rule:"))
     assert structure >= 16 and re.search(rf"^qcheck_structure\s+\[built-in\]\s+{structure} rules$", plugins.stdout, re.MULTILINE)
-    assert re.search(r"^qcheck_report\s+\[built-in\]\s+7 reporters$", plugins.stdout, re.MULTILINE)
+    reporters = sum(1 for key, owner in make_registry(external=False).owner.items() if owner == "qcheck_report" and key.startswith("reporter:"))
+    assert reporters >= 9 and re.search(rf"^qcheck_report\s+\[built-in\]\s+{reporters} reporters$", plugins.stdout, re.MULTILINE)
 
 
 def test_disable_plugin(models: dict[str, Path]) -> None:
