@@ -22,12 +22,21 @@ CATEGORIES = ("size", "scheme", "io", "ops", "dtype", "quantization", "weights",
 
 
 class Change(NamedTuple):
-    """One difference: its category (CATEGORIES), where (old and new names or indices), what, and a size for ordering."""
+    """One difference: its category (CATEGORIES), where (old and new names or indices), what, and a size for ordering;
+    `old` and `new` hold the two sides where there are two ("what" then reads "LABEL OLD -> NEW")."""
 
     category: str
     where: str
     what: str
     magnitude: float = 0.0
+    old: str | None = None
+    new: str | None = None
+
+
+def changed(category: str, where: str, label: str, old: object, new: object, magnitude: float = 0.0, note: str = "") -> Change:
+    """A Change with both sides: what = "LABEL OLD -> NEW NOTE"."""
+    what = f"{label} {old} -> {new}".strip() + (f" {note}" if note else "")
+    return Change(category, where, what, magnitude, str(old), str(new) + (f" {note}" if note else ""))
 
 
 class Matching(NamedTuple):
@@ -94,12 +103,14 @@ def op_changes(old_model: Model, new_model: Model, old: Subgraph, new: Subgraph,
         a, b = old.operators[i], new.operators[j]
         va = old_model.operator_codes[a.opcode_index].version if 0 <= a.opcode_index < len(old_model.operator_codes) else None
         vb = new_model.operator_codes[b.opcode_index].version if 0 <= b.opcode_index < len(new_model.operator_codes) else None
-        diffs = [f"type {a.opcode} -> {b.opcode}"] if a.opcode != b.opcode else []
-        diffs += [f"version {va} -> {vb}"] if va != vb else []
-        keys = sorted(set(a.options) | set(b.options))
-        diffs += [f"{k} {a.options.get(k)!r} -> {b.options.get(k)!r}" for k in keys if a.options.get(k) != b.options.get(k)]
-        if diffs:
-            yield Change("ops", f"{_label(old, a)} -> op {j}", "; ".join(diffs))
+        where = f"{_label(old, a)} -> op {j}"
+        if a.opcode != b.opcode:
+            yield changed("ops", where, "type", a.opcode, b.opcode)
+        if va != vb:
+            yield changed("ops", where, "version", va, vb)
+        for k in sorted(set(a.options) | set(b.options)):
+            if a.options.get(k) != b.options.get(k):
+                yield changed("ops", where, k, repr(a.options.get(k)), repr(b.options.get(k)))
 
 
 def _kind(t: Tensor) -> str:
@@ -114,11 +125,11 @@ def tensor_changes(old_model: Model, new_model: Model, old: Subgraph, new: Subgr
         a, b = old.tensors[i], new.tensors[j]
         where = f"sg{old.index} tensor {i} '{a.name}'" + (f" -> {j}" if i != j else "")
         if a.dtype != b.dtype:
-            yield Change("dtype", where, f"dtype {a.dtype} -> {b.dtype}")
+            yield changed("dtype", where, "dtype", a.dtype, b.dtype)
         if tuple(a.shape) != tuple(b.shape):
-            yield Change("dtype", where, f"shape {list(a.shape)} -> {list(b.shape)}")
+            yield changed("dtype", where, "shape", list(a.shape), list(b.shape))
         if _kind(a) != _kind(b):
-            yield Change("quantization", where, f"{_kind(a)} -> {_kind(b)}", 1.0)
+            yield changed("quantization", where, "", _kind(a), _kind(b), 1.0)
         elif a.quantization is not None and b.quantization is not None and len(a.quantization.scale):
             yield from _quant_change(where, a, b, rtol)
         if old_model.is_constant(a) and new_model.is_constant(b) and a.dtype == b.dtype and a.num_elements == b.num_elements:
@@ -135,12 +146,12 @@ def _quant_change(where: str, a: Tensor, b: Tensor, rtol: float) -> Iterator[Cha
         worst = int(np.nanargmax(rel)) if rel.size and not np.isnan(rel).all() else 0
         if rel.size and rel[worst] > rtol:
             at = f"[{worst}]" if sa.size > 1 else ""
-            yield Change("quantization", where, f"scale{at} {sa[worst]:.6g} -> {sb[worst]:.6g} ({rel[worst]:+.2%} relative"
-                         + (f"; {int((rel > rtol).sum())} of {rel.size} channels" if rel.size > 1 else "") + ")", float(rel[worst]))
+            note = f"({rel[worst]:+.2%} relative" + (f"; {int((rel > rtol).sum())} of {rel.size} channels" if rel.size > 1 else "") + ")"
+            yield changed("quantization", where, f"scale{at}", f"{sa[worst]:.6g}", f"{sb[worst]:.6g}", float(rel[worst]), note)
     za, zb = np.asarray(qa.zero_point, np.int64), np.asarray(qb.zero_point, np.int64)
     if za.shape == zb.shape and za.size and (za != zb).any():
         k = int(np.argmax(za != zb))
-        yield Change("quantization", where, f"zero point{f'[{k}]' if za.size > 1 else ''} {za[k]} -> {zb[k]}", float(abs(zb[k] - za[k])))
+        yield changed("quantization", where, f"zero point{f'[{k}]' if za.size > 1 else ''}", za[k], zb[k], float(abs(zb[k] - za[k])))
 
 
 def _weight_change(where: str, old_model: Model, new_model: Model, a: Tensor, b: Tensor) -> Iterator[Change]:
@@ -163,14 +174,14 @@ def model_changes(old: Model, new: Model, rtol: float = 1e-6) -> tuple[list[Chan
     changes: list[Change] = []
     how = {"ops by name": 0, "ops by position": 0, "tensors by name": 0, "tensors by position": 0}
     if old.file_size != new.file_size:
-        changes.append(Change("size", "file", f"{old.file_size:,} -> {new.file_size:,} bytes ({new.file_size - old.file_size:+,})",
-                              abs(new.file_size - old.file_size)))
+        changes.append(changed("size", "file", "bytes", f"{old.file_size:,}", f"{new.file_size:,}", abs(new.file_size - old.file_size),
+                               f"({new.file_size - old.file_size:+,})"))
     if len(old.subgraphs) != len(new.subgraphs):
-        changes.append(Change("ops", "model", f"{len(old.subgraphs)} -> {len(new.subgraphs)} subgraphs"))
+        changes.append(changed("ops", "model", "subgraphs", len(old.subgraphs), len(new.subgraphs)))
     for a, b in zip(old.subgraphs, new.subgraphs, strict=False):
         io = ([old_t.dtype for old_t in map(a.tensor, (*a.inputs, *a.outputs)) if old_t], [t.dtype for t in map(b.tensor, (*b.inputs, *b.outputs)) if t])
         if io[0] != io[1]:
-            changes.append(Change("io", f"sg{a.index}", f"inputs and outputs {io[0]} -> {io[1]}"))
+            changes.append(changed("io", f"sg{a.index}", "inputs and outputs", io[0], io[1]))
         m = match(a, b)
         for _, kind in m.ops.values():
             how[f"ops by {kind}"] += 1

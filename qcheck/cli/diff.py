@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import Any
 
 from qcheck.cli import common
 from qcheck.errors import UsageError
-from qcheck.modeldiff import CATEGORIES, Change, match, model_changes
+from qcheck.modeldiff import CATEGORIES, Change, changed, match, model_changes
 from qcheck.registry import Registry
 from qcheck.reporting import Report
 
@@ -27,7 +27,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--target", action="append", default=[], metavar="NAME", help="also compare where each op runs on this target")
     p.add_argument("--fail-on-change", type=_categories, default=(), metavar="KINDS",
                    help=f"exit 1 when the diff has changes of these kinds (comma-separated: {', '.join(CATEGORIES)})")
-    p.add_argument("--format", default="console", choices=("console", "json"), help="output format (default: console)")
+    p.add_argument("--format", default="console", choices=("console", "json", "markdown", "html"), help="output format (default: console)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the diff to FILE (atomically) instead of stdout")
     p.set_defaults(func=run_diff)
 
@@ -36,7 +36,7 @@ def _verdict_changes(ra: Report, rb: Report, old_ops: dict[int, tuple[int, str]]
     """Scheme, findings (by fingerprint) and, per target, the verdict and each matched op's placement."""
     out = []
     if ra.headline != rb.headline:
-        out.append(Change("scheme", "model", f"{ra.headline} -> {rb.headline}"))
+        out.append(changed("scheme", "model", "", ra.headline, rb.headline))
     before, after = {f.fingerprint: f for f in ra.findings}, {f.fingerprint: f for f in rb.findings}
     for fp, f in after.items():
         if fp not in before:
@@ -47,14 +47,14 @@ def _verdict_changes(ra: Report, rb: Report, old_ops: dict[int, tuple[int, str]]
         if b is None:
             continue
         if a.verdict != b.verdict:
-            out.append(Change("placement", name, f"verdict {a.verdict} -> {b.verdict}"))
+            out.append(changed("placement", name, "verdict", a.verdict, b.verdict))
         where_b = {(p.subgraph, p.operator): p for p in b.ops}
         for p in a.ops:
             j = old_ops.get(p.operator) if p.subgraph == 0 else None
             q = where_b.get((0, j[0])) if j else None
             if q is not None and q.placement != p.placement:
                 why = f" ({q.reasons[0].rule}: {q.reasons[0].message})" if q.reasons else ""
-                out.append(Change("placement", f"{name} op {p.operator} {p.opcode} -> op {q.operator}", f"{p.placement} -> {q.placement}{why}"))
+                out.append(changed("placement", f"{name} op {p.operator} {p.opcode} -> op {q.operator}", "", p.placement, q.placement, note=why.strip()))
     return out
 
 
@@ -75,16 +75,11 @@ def run_diff(args: argparse.Namespace, registry: Registry) -> int:
     data = {"old": args.old, "new": args.new, "matching": how, "changes": [c._asdict() for c in changes],
             "counts": {k: sum(1 for c in changes if c.category == k) for k in CATEGORIES}, "fail_on_change": list(args.fail_on_change),
             "failing": failing}
-    common.emit(args, common.dump_json(data) if args.format == "json" else (lambda out: _console(data, changes, out)))
+    if args.format == "json":
+        common.emit(args, common.dump_json(data))
+    else:
+        from qcheck import diffview
+
+        view = {"console": diffview.console, "markdown": diffview.markdown, "html": diffview.html_page}[args.format]
+        common.emit(args, lambda out: view(data, out))
     return 1 if failing else 0
-
-
-def _console(data: dict[str, Any], changes: list[Change], out: TextIO) -> None:
-    from qcheck.textsafe import printable
-
-    out.write(f"{printable(data['old'])} -> {printable(data['new'])}\n")
-    out.write("matched " + ", ".join(f"{n} {k}" for k, n in data["matching"].items()) + "\n")
-    out.writelines(f"  {c.category:<12} {printable(c.where)}: {printable(c.what)}\n" for c in changes)
-    counts = ", ".join(f"{n} {k}" for k, n in data["counts"].items() if n) or "no changes"
-    out.write(f"{counts}" + (f"; failing on: {', '.join(data['failing'])}" if data["failing"] else "") + "\n")
-

@@ -94,3 +94,18 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], tmp_path: Path)
     last = r.stderr.strip().splitlines()[-1]  # (argparse prints the usage above its one-line message)
     assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
     assert last == "qcheck: error: missing.tflite: no such file" if args[0].endswith(".tflite") else "unknown change 'colour'" in last
+
+
+def test_markdown_and_html_show_old_and_new_side_by_side(tmp_path: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    conv(tmp_path / "old.tflite")
+    conv(tmp_path / "new.tflite", scale2=0.03, extra_op=True)
+    md = run_cli("diff", str(tmp_path / "old.tflite"), str(tmp_path / "new.tflite"), "--format", "markdown").stdout
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in md.splitlines() if line.startswith("| quantization")]
+    assert ["quantization", "sg0 tensor 1 'conv/weights'", "scale\\[2]", "0.02", "0.03 (+50.00% relative; 1 of 4 channels)"] in cells
+    assert "<table>" in MarkdownIt("commonmark").enable("table").render(md)
+    page = tmp_path / "d.html"
+    assert run_cli("diff", str(tmp_path / "old.tflite"), str(tmp_path / "new.tflite"), "--format", "html", "-o", str(page)).returncode == 0
+    text = page.read_text()
+    assert "<td class=old>0.02</td><td class=new>0.03 (+50.00% relative; 1 of 4 channels)</td>" in text and "http" not in text
