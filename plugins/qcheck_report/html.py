@@ -48,6 +48,7 @@ def e(text: object) -> str:
 class HtmlStream:
     def __init__(self, run: Run, out: TextIO) -> None:
         self.out, self.count = out, 0
+        self.sizes: list[tuple[str, int, str]] = []  # (path, bytes, headline) of each model, compared at the end
         out.write(f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>qcheck report</title><style>{STYLE}</style></head>"
                   f"<body><h1>qcheck report</h1><div class=controls>Severity <select id=sev><option value=''>all</option>"
                   + "".join(f"<option>{s}</option>" for s in ("error", "warning", "info"))
@@ -61,6 +62,7 @@ class HtmlStream:
             w(f"<p class=error>unreadable: {e(r.error)}</p></section>")
             return
         by = Counter(f.severity for f in r.findings)
+        self.sizes.append((r.path, int(r.stats.get("bytes", 0)), r.headline or ""))
         w(f"<p>{e(' · '.join(r.highlights))}</p><p><span class=error>{by[Severity.ERROR]} error(s)</span>, <span class=warning>"
           f"{by[Severity.WARNING]} warning(s)</span>, <span class=info>{by[Severity.INFO]} info</span>"
           + (f", {len(r.suppressed)} suppressed" if r.suppressed else "") + "</p>")
@@ -106,6 +108,8 @@ class HtmlStream:
     def close(self, run: Run) -> None:
         from qcheck_report.console import summary_line
 
+        if len(self.sizes) > 1:  # several models (e.g. `convert --all`'s strategies): their sizes side by side
+            self.out.write(f"<section class=sizes><h2>Models compared</h2><div class=plots><figure>{html_plots.sizes(self.sizes)}</figure></div></section>")
         self.out.write(f"<p><b>{e(summary_line(run))}; exit status {run.exit_status}</b> (qcheck {e(__version__)})</p>"
                        f"<script>{SCRIPT}</script></body></html>\n")
 

@@ -126,3 +126,17 @@ def placement_strip(results: Sequence[TargetResult], ops: int) -> str | None:
     ax.set_xlabel("operator (execution order): green accelerated, orange CPU, red unsupported, grey unknown")
     ax.set_title("Where each operator runs")
     return _svg(fig)
+
+
+def sizes(models: Sequence[tuple[str, int, str]]) -> str:
+    """File size per model (with its scheme): for `convert --all`, what each strategy costs in bytes."""
+    from pathlib import PurePath
+
+    fig, ax = _figure(9, 0.3 * len(models) + 1)
+    names = [f"{PurePath(path).name[-48:]} ({headline})" if headline else PurePath(path).name[-48:] for path, _, headline in models]
+    ax.barh(range(len(models)), [size / 1e6 for _, size, _ in models], color="#5e35b1")
+    ax.set_yticks(range(len(models)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("file size (MB)")
+    ax.set_title("Size per model")
+    return _svg(fig)

@@ -32,7 +32,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--preprocess", default="unit", choices=tuple(PREPROCESS), help="how image pixels become inputs (see below)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.add_argument("--unsafe", action="store_true", help="allow Keras Lambda layers (runs code stored in the file)")
-    p.add_argument("--format", default="console", choices=("console", "json"), help="output format (default: console)")
+    p.add_argument("--format", default="console", choices=("console", "json", "html"),
+                   help="output format (default: console; html: each output's review page and their sizes, on stdout or --report FILE)")
+    p.add_argument("--report", metavar="FILE", help="with --format html: write the page to FILE (atomically) instead of stdout")
     p.set_defaults(func=run_convert)
 
 
@@ -78,6 +80,12 @@ def run_convert(args: argparse.Namespace, registry: Registry) -> int:
         rows = [result_json(r, results, registry) for r in results]
         print(common.dump_json({"schema_version": JSON_SCHEMA_VERSION, "qcheck": __version__, "exit_status": status,
                                 "source": args.source, "results": rows}), end="")
+    elif args.format == "html":
+        from qcheck.reporting import Report, Run
+
+        reports = tuple(r.report if r.report is not None else Report(str(r.output or r.strategy), error=r.error or "no output")
+                        for r in results)
+        common.emit(argparse.Namespace(output=args.report), lambda out: registry.reporters["html"].render(Run(reports), out))
     else:
         render(results, registry, sys.stdout, table=args.all, reports=not args.all)
     return status

@@ -258,3 +258,13 @@ def test_strategies_are_listed_without_importing_tensorflow() -> None:
             "print(status, 'int8-only' in out.getvalue(), heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert proc.stdout.split("\n")[0] == "0 True []", proc.stdout + proc.stderr
+
+
+def test_all_as_an_html_page_compares_the_sizes(acme: Acme, source: Path, tmp_path: Path, capfd: Any) -> None:
+    out, page = tmp_path / "all", tmp_path / "convert.html"
+    assert cli.main(["convert", str(source), "--all", "-o", str(out), "--calibration", "random", "--format", "html", "--report", str(page)]) == 2
+    text = page.read_text()
+    written = sorted(p.name for p in out.iterdir())
+    assert "<h2>Models compared</h2>" in text and all(f"{name}</h2>" in text for name in written)
+    assert "converter exploded" in text  # the strategy that failed is shown too
+    assert text.count("<svg") >= 1 and capfd.readouterr().out.count("<html") == 0
