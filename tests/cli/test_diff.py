@@ -9,11 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 from core_helpers import run_cli
-from testpaths import FIXTURES, LOCAL_CORPUS
+from testpaths import CORPUS_MODELS, FIXTURES, SHARED_MODELS
 
+import qcheck
 from qcheck.tflite.builder import ModelBuilder
-
-POSENET = LOCAL_CORPUS / "github" / "google-coral+project-posenet" / "models_mobilenet_posenet_mobilenet_v1_075_353_481_quant_decoder"
 
 
 def conv(path: Path, *, scale2: float = 0.02, weight: int = 1, names: bool = True, extra_op: bool = False, out_dtype: str = "INT8") -> None:
@@ -79,12 +78,26 @@ def test_strategies_of_one_model_differ_in_scheme_io_and_findings() -> None:
     assert any(w.startswith("new QC209 info") for w in whats(doc, "findings"))
 
 
-def test_a_model_and_its_edge_tpu_build() -> None:
-    old, new = POSENET.with_suffix(".tflite"), Path(f"{POSENET}_edgetpu.tflite")
-    doc, status = diff(old, new, "--target", "edgetpu", "--fail-on-change", "placement")
+PAIRS = [(p.with_name(p.name.replace(suffix, ".tflite")), p) for p in CORPUS_MODELS for suffix in ("_edgetpu.tflite", "_vela.tflite")
+         if p.name.endswith(suffix) and p.with_name(p.name.replace(suffix, ".tflite")).exists()]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[p.name for _, p in PAIRS])
+def test_a_model_and_its_compiled_build(old: Path, new: Path) -> None:
+    """The compiler replaced ops by its custom op: removed ops, the custom op added, and the placement seen through it."""
+    target = "edgetpu" if "edgetpu" in new.name else "ethos-u55"
+    doc, status = diff(old, new, "--target", target, "--fail-on-change", "ops")
     removed = [c for c in doc["changes"] if c["category"] == "ops" and c["what"] == "removed"]
-    assert status == 1 and len(removed) >= 30 and any("edgetpu-custom-op" in c["where"] or "CUSTOM" in c["where"] for c in doc["changes"])
-    assert any(c["category"] == "placement" for c in doc["changes"]) and doc["matching"]["ops by name"] >= 1
+    added = [c["where"] for c in doc["changes"] if c["category"] == "ops" and c["what"] == "added"]
+    compiled = qcheck.load(new)
+    codes = compiled.operator_codes
+    customs = sum(1 for _, op in compiled.iter_operators() if op.is_custom and codes[op.opcode_index].custom_code in ("edgetpu-custom-op", "ethos-u"))
+    assert status == 1 and len(removed) >= 10 and sum("CUSTOM" in a for a in added) >= customs >= 1
+    assert doc["matching"]["ops by name"] + doc["matching"]["ops by position"] == sum(len(s.operators) for s in compiled.subgraphs) - len(added)
+
+
+def test_the_corpus_holds_compiled_pairs() -> None:
+    assert any("edgetpu" in n.name for _, n in PAIRS) and (any("_vela" in n.name for _, n in PAIRS) or not SHARED_MODELS)
 
 
 @pytest.mark.parametrize("args", [("missing.tflite", "missing.tflite"), ("--fail-on-change", "colour")])
