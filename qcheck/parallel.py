@@ -1,4 +1,4 @@
-"""Verify many models in worker processes; same reports, same order as a sequential run."""
+"""Verify many models in worker processes; the same reports in the same order as a sequential run, as they are done."""
 
 from __future__ import annotations
 
@@ -24,12 +24,6 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def verify_many(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None,
-                progress: Callable[[int], None] | None = None) -> list[Report]:
-    """Reports for `paths`, in order (see verify_iter)."""
-    return list(verify_iter(paths, registry, settings, jobs, progress))
 
 
 def verify_iter(paths: Sequence[str], registry: Registry, settings: Settings, jobs: int | None = None,

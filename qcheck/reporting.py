@@ -151,11 +151,6 @@ def render_all(stream: Callable[[Run, TextIO], ReportStream]) -> Callable[[Seque
     return render
 
 
-def exit_status(reports: Sequence[Report], fail_on: Severity = Severity.ERROR) -> int:
-    """0: nothing at or above `fail_on`; 1: findings; 2: a model could not be read (Tally.exit_status)."""
-    return Tally.of(reports).exit_status(fail_on)
-
-
 def conversion_exit_status(verdicts: Iterable[str]) -> int:
     """For `qcheck convert`: 2 when a strategy gave no output ("error"), 1 when one broke its promise ("fail")."""
     seen = set(verdicts)
