@@ -90,7 +90,10 @@ def load(path: str | os.PathLike[str], check: Callable[[str, Any], str | None] |
         raise UsageError(f"{p}: not valid TOML: {e}") from None
     section = "tool.qcheck" if p.name == "pyproject.toml" else None
     if section is not None:
-        data = data.get("tool", {}).get("qcheck", {})
+        tool = data.get("tool")
+        data = tool.get("qcheck", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise UsageError(f"{p}:{_line(text, None, 'qcheck')}: tool.qcheck must be a table, not {data!r}")
     lines = {key: _line(text, section, key) for key in data}
     for key, value in data.items():
         where = f"{p}:{lines[key]}"

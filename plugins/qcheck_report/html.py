@@ -45,6 +45,12 @@ def e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _short(values: list[float] | list[int]) -> str:
+    """The first four values, and how many there are when there are more."""
+    shown = ", ".join(f"{x:.6g}" if isinstance(x, float) else str(x) for x in values[:4])
+    return shown + (f" … ({len(values)})" if len(values) > 4 else "")
+
+
 class HtmlStream:
     def __init__(self, run: Run, out: TextIO) -> None:
         self.out, self.count = out, 0
@@ -100,9 +106,8 @@ class HtmlStream:
             q = t.quantization
             scales = q.scale.tolist() if q is not None else []
             zps = q.zero_point.tolist() if q is not None else []
-            cut = (lambda v: ", ".join(f"{x:.6g}" if isinstance(x, float) else str(x) for x in v[:4]) + (f" … ({len(v)})" if len(v) > 4 else ""))
             w(f"<tr><td>{t.index}</td><td><code>{e(t.name)}</code></td><td>{t.dtype}</td><td>{e(list(t.shape))}</td>"
-              f"<td>{e(cut(scales))}</td><td>{e(cut(zps))}</td><td>{q.quantized_dimension if q is not None and len(scales) > 1 else ''}</td></tr>")
+              f"<td>{e(_short(scales))}</td><td>{e(_short(zps))}</td><td>{q.quantized_dimension if q is not None and len(scales) > 1 else ''}</td></tr>")
         w("</tbody></table></details>")
 
     def close(self, run: Run) -> None:

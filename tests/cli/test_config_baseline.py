@@ -165,3 +165,11 @@ def test_rule_docs_url_must_be_a_url_template(tmp_path: Path) -> None:
     root = project(tmp_path, "qcheck.toml", 'rule-docs-url = "docs/rules.md"\n')
     r = run_cli("verify", "models", cwd=root)
     assert r.returncode == 2 and "qcheck.toml:1" in r.stderr and "{code}" in r.stderr
+
+
+@pytest.mark.parametrize("text", ['[tool]\nqcheck = 3\n', 'tool = "x"\n[project]\nname = "m"\n', "\x00\xff"])
+def test_odd_pyproject_files_never_crash(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(text.encode("latin-1"))
+    r = run_cli("verify", str(BAD), "--config", str(tmp_path / "pyproject.toml"))
+    assert r.returncode in (1, 2) and "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert r.returncode == 1 or len(r.stderr.strip().splitlines()) == 1
