@@ -70,29 +70,39 @@ def activation_scales(model: Model, sub: Subgraph) -> str | None:
 
 
 def weight_scale_spread(model: Model, sub: Subgraph) -> str | None:
-    """Per weighted layer, the spread of its per-channel weight scales; dead (0) and outlier (>10x median) channels in red."""
+    """Per weighted layer, the spread of its per-channel weight scales; outlier channels (zero scale, or over 10x the
+    median) as red dots, dead channels (every weight zero: the channel always outputs its bias) as black crosses."""
     layers = []
     for op in sub.operators:
         w = sub.tensor(op.inputs[1]) if op.opcode in WEIGHTED and len(op.inputs) > 1 else None
         q = w.quantization if w is not None else None
-        if q is not None and len(q.scale) > 1:
-            layers.append((op.index, np.asarray(q.scale, np.float64)))
+        if w is not None and q is not None and len(q.scale) > 1:
+            layers.append((op.index, np.asarray(q.scale, np.float64), _dead(model.array(w), q.quantized_dimension, len(q.scale))))
     if not layers:
         return None
     fig, ax = _figure(9, 2.8)
-    for k, (_, scales) in enumerate(layers):
+    for k, (_, scales, dead) in enumerate(layers):
         med = float(np.median(scales)) or 1e-30
         ax.vlines(k, max(float(scales.min()), 1e-30), float(scales.max()), color="#757575", linewidth=1)
         ax.plot([k], [med], "_", color="#1e88e5", markersize=6)
-        bad = (scales <= 0) | (scales > 10 * med)
-        if bad.any():
-            ax.plot([k] * int(bad.sum()), np.maximum(scales[bad], 1e-30), "o", color="#e53935", markersize=3)
+        odd = (scales <= 0) | (scales > 10 * med)
+        if odd.any():
+            ax.plot([k] * int(odd.sum()), np.maximum(scales[odd], 1e-30), "o", color="#e53935", markersize=3)
+        if dead.any():
+            ax.plot([k] * int(dead.sum()), np.maximum(scales[dead], 1e-30), "x", color="#000000", markersize=4)
     ax.set_yscale("log")
-    ax.set_xticks(range(len(layers)), [str(i) for i, _ in layers], rotation=90, fontsize=6)
+    ax.set_xticks(range(len(layers)), [str(i) for i, _, _ in layers], rotation=90, fontsize=6)
     ax.set_xlabel("weighted operator")
     ax.set_ylabel("weight scale (log)")
-    ax.set_title("Per-channel weight scales per layer: min-max, median; red: zero or > 10x the median")
+    ax.set_title("Per-channel weight scales per layer: min-max, median; red: zero or > 10x the median; x: a dead channel")
     return _svg(fig)
+
+
+def _dead(weights: np.ndarray | None, axis: int, channels: int) -> np.ndarray:
+    """Which channels along `axis` hold only zeros (all False when the weights cannot be read as such)."""
+    if weights is None or not 0 <= axis < weights.ndim or weights.shape[axis] != channels:
+        return np.zeros(channels, bool)
+    return np.logical_not(np.moveaxis(weights, axis, 0).reshape(channels, -1).any(axis=1))
 
 
 def weight_histograms(model: Model, sub: Subgraph, tensors: Sequence[int], limit: int = 6) -> list[tuple[str, str]]:

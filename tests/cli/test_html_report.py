@@ -15,6 +15,8 @@ from core_helpers import run_cli
 from playwright.sync_api import sync_playwright
 from testpaths import FIXTURES, ROOT
 
+import qcheck
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MODELS = [str(FIXTURES / "builder_quant_defects.tflite"), str(FIXTURES / "tf_int8-only.tflite"), str(FIXTURES / "tf_int16x8.tflite")]
 ARTIFACTS = ROOT / ".artifacts"
@@ -74,3 +76,30 @@ def test_renders_in_headless_chromium_offline_and_filters(report: tuple[Path, di
         page.screenshot(path=str(ARTIFACTS / "html-report.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "html-report.png").stat().st_size > 10_000
+
+
+def test_dead_and_outlier_channels_are_marked(tmp_path: Path) -> None:
+    import numpy as np
+    from qcheck_report import html_plots
+
+    from qcheck.tflite.builder import ModelBuilder
+
+    weights = np.ones((4, 3), np.int8)
+    weights[2] = 0  # channel 2 is dead: the op always outputs its bias there
+    assert html_plots._dead(weights, 0, 4).tolist() == [False, False, True, False]
+    assert html_plots._dead(weights, 1, 4).tolist() == [False] * 4  # (not per-channel along that axis: nothing marked)
+
+    def svg(scales: list[float], data: np.ndarray) -> str:
+        b = ModelBuilder()
+        x = b.tensor("x", "INT8", [1, 3], scale=0.1)
+        w = b.tensor("w", "INT8", [4, 3], data=data, scale=scales, quantized_dimension=0)
+        y = b.tensor("y", "INT8", [1, 4], scale=0.2)
+        b.op("FULLY_CONNECTED", [x, w, -1], [y], version=4)
+        b.io([x], [y])
+        b.save(tmp_path / "m.tflite")
+        model = qcheck.load(tmp_path / "m.tflite")
+        return html_plots.weight_scale_spread(model, model.main) or ""
+
+    plain, marked = svg([0.01] * 4, np.ones((4, 3), np.int8)), svg([0.01, 0.01, 0.01, 0.5], weights)
+    assert "fill: #e53935" not in plain and "fill: #e53935" in marked  # the 50x channel as a red dot
+    assert marked.count("stroke: #000000") > plain.count("stroke: #000000")  # the dead channel as a black cross
