@@ -109,7 +109,7 @@ def op_changes(old_model: Model, new_model: Model, old: Subgraph, new: Subgraph,
         if va != vb:
             yield changed("ops", where, "version", va, vb)
         for k in sorted(set(a.options) | set(b.options)):
-            if a.options.get(k) != b.options.get(k):
+            if a.options.get(k) != b.options.get(k) and repr(a.options.get(k)) != repr(b.options.get(k)):  # (NaN equals NaN here)
                 yield changed("ops", where, k, repr(a.options.get(k)), repr(b.options.get(k)))
 
 
@@ -156,7 +156,7 @@ def _quant_change(where: str, a: Tensor, b: Tensor, rtol: float) -> Iterator[Cha
 
 def _weight_change(where: str, old_model: Model, new_model: Model, a: Tensor, b: Tensor) -> Iterator[Change]:
     xa, xb = old_model.array(a), new_model.array(b)
-    if xa is None or xb is None:
+    if xa is None or xb is None or xa.size != xb.size:  # (a buffer shorter than its shape says: no element-wise comparison)
         return
     fa, fb = xa.reshape(-1), xb.reshape(-1)
     changed, top = 0, 0.0

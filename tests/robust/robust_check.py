@@ -20,6 +20,7 @@ from robust_mutate import Seed, mutate
 import qcheck
 from qcheck import inspection
 from qcheck.engine import CRASH_CODE, Settings, verify_model
+from qcheck.modeldiff import model_changes
 from qcheck.registry import Registry, make_registry
 from qcheck.tflite.reader import load
 
@@ -98,6 +99,7 @@ class Checker:
     reports: int = 0
     errors: int = 0
     slowest: float = 0.0
+    previous: qcheck.Model | None = None  # the last model rendered: `qcheck diff` against it
 
     def check(self, data: bytes) -> str | None:
         self.checked += 1
@@ -128,6 +130,12 @@ class Checker:
         for reporter in self.registry.reporters.values():
             reporter.render([report], io.StringIO())
         inspection.describe(model, "<fuzz>")
+        if (changes := model_changes(model, model)[0]):  # `qcheck diff`: no crash, and a model equals itself
+            raise AssertionError(f"diff of a model with itself: {changes[0]}")
+        if self.previous is not None:  # and against another (mutated) model, both ways
+            model_changes(self.previous, model)
+            model_changes(model, self.previous)
+        self.previous = model
         if self.reports % (8 * self.render_every) == 0 and model.file_size < 64_000:
             inspection.render(model, "<fuzz>", io.StringIO())
 
