@@ -173,3 +173,47 @@ def test_odd_pyproject_files_never_crash(tmp_path: Path, text: str) -> None:
     r = run_cli("verify", str(BAD), "--config", str(tmp_path / "pyproject.toml"))
     assert r.returncode in (1, 2) and "Traceback" not in r.stderr and "internal error" not in r.stderr
     assert r.returncode == 1 or len(r.stderr.strip().splitlines()) == 1
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if value == value and abs(value) != float("inf") else "nan"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    assert isinstance(value, dict)
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+def test_any_toml_configuration_is_loaded_or_refused_in_one_line(tmp_path: Path) -> None:
+    """Random keys and values (known keys among them): a Config or a UsageError naming the file, nothing else."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from qcheck import config
+    from qcheck.cli.configure import _checker
+    from qcheck.engine import default_registry
+    from qcheck.errors import UsageError
+    from qcheck.targetfile import is_profile_path
+
+    check = _checker(default_registry(), is_profile_path)
+    scalars = st.one_of(st.booleans(), st.integers(-3, 10**12), st.floats(allow_nan=True), st.text(max_size=12),
+                        st.sampled_from(["QC2", "QC203", "error", "warning", "xnnpack", "int8-only", "json", "https://x/{code}", "*.tflite"]))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                          max_leaves=6)
+    keys = st.sampled_from([*config.KEYS, "ignroe", "x"])
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.dictionaries(keys, values, max_size=4))
+    def one(data: dict[str, object]) -> None:
+        path = tmp_path / "qcheck.toml"
+        path.write_text("".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in data.items()))
+        try:
+            config.load(path, check)
+        except UsageError as e:
+            assert str(e).startswith(str(path)) and "\n" not in str(e)
+
+    one()
