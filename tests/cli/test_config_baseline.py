@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,7 @@ def _toml(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return repr(value) if value == value and abs(value) != float("inf") else "nan"
+        return repr(value) if math.isfinite(value) else "nan"
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, list):
