@@ -6,6 +6,8 @@ import html
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from qcheck.textsafe import markdown_code as code
+from qcheck.textsafe import markdown_text as escape
 from qcheck.textsafe import printable
 
 
@@ -30,7 +32,6 @@ def _summary(data: Mapping[str, Any]) -> str:
 
 
 def markdown(data: Mapping[str, Any], out: TextIO) -> None:
-    from qcheck_report.markdown import code, escape  # (the Markdown escaping the verify report uses)
 
     out.write(f"## qcheck diff\n\n{code(data['old'])} → {code(data['new'])}: **{escape(_summary(data))}**\n\n")
     out.write("Matched: " + ", ".join(f"{n} {k}" for k, n in data["matching"].items()) + "\n\n")

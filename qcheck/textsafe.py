@@ -1,6 +1,8 @@
-"""Text from a model (names, custom codes, descriptions) made safe to print on a terminal."""
+"""Text from a model (names, custom codes, descriptions) made safe to print on a terminal or in Markdown."""
 
 from __future__ import annotations
+
+import re
 
 # C0 and C1 control characters (ESC starts terminal escape sequences that can rewrite the screen
 # or the window title) are shown as \xNN instead of being sent to the terminal.
@@ -17,3 +19,18 @@ def shown(text: object) -> str:
 def printable(text: object) -> str:
     """`text` with control characters escaped (for output that is not parsed as rich markup)."""
     return str(text).translate(_CONTROL)
+
+
+def markdown_text(text: object) -> str:
+    """One line of table-safe, HTML-safe Markdown text."""
+    s = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = s.replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+    return " ".join(s.split())
+
+
+def markdown_code(text: object) -> str:
+    """Inline code that survives any backticks in `text` (a path or a name): a longer fence (CommonMark 6.1)."""
+    s = " ".join(printable(text).replace("|", "\\|").split())
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {s} {fence}" if s.startswith("`") or s.endswith("`") else f"{fence}{s}{fence}"

@@ -8,32 +8,17 @@ summary limits.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from typing import TextIO
 
 from qcheck import Report
 from qcheck.findings import Severity
 from qcheck.reporting import Run, render_all
-from qcheck.textsafe import printable
+from qcheck.textsafe import markdown_code as code
+from qcheck.textsafe import markdown_text as escape
 
 DETAILS_PER_RULE = 50
 _ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.INFO: "🔵"}
-
-
-def escape(text: object) -> str:
-    """One line of table-safe, HTML-safe Markdown text."""
-    s = printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = s.replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
-    return " ".join(s.split())
-
-
-def code(text: object) -> str:
-    """Inline code that survives any backticks in `text` (a path or a name): a longer fence (CommonMark 6.1)."""
-    s = " ".join(printable(text).replace("|", "\\|").split())
-    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {s} {fence}" if s.startswith("`") or s.endswith("`") else f"{fence}{s}{fence}"
 
 
 class MarkdownStream:
