@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qcheck.targets import TargetResult
+from qcheck.textsafe import printable
 from qcheck.tflite.model import Model, Subgraph
 
 if TYPE_CHECKING:
@@ -32,6 +33,11 @@ def _svg(fig: Figure) -> str:
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]  # (without the XML prolog and DOCTYPE: inline in HTML)
+
+
+def _plain(text: str) -> str:
+    """Text from a model as matplotlib shows it literally: "$" would start mathtext (and a parse error), controls go."""
+    return printable(text).replace("$", r"\$")
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
@@ -115,7 +121,7 @@ def weight_histograms(model: Model, sub: Subgraph, tensors: Sequence[int], limit
             continue
         fig, ax = _figure(3.2, 2.0)
         ax.hist(a.reshape(-1).astype(np.float64), bins=64, color="#5e35b1")
-        ax.set_title(f"{t.name[-40:]} ({t.dtype})", fontsize=7)
+        ax.set_title(_plain(f"{t.name[-40:]} ({t.dtype})"), fontsize=7)
         out.append((t.name, _svg(fig)))
         if len(out) >= limit:
             break
@@ -131,7 +137,7 @@ def placement_strip(results: Sequence[TargetResult], ops: int) -> str | None:
         for p in result.ops:
             if p.subgraph == 0:
                 ax.barh(row, 1, left=p.operator, color=COLOURS[p.placement], height=0.8, linewidth=0)
-    ax.set_yticks(range(len(results)), [r.target for r in results])
+    ax.set_yticks(range(len(results)), [_plain(r.target) for r in results])
     ax.set_xlim(0, ops)
     ax.set_xlabel("operator (execution order): green accelerated, orange CPU, red unsupported, grey unknown")
     ax.set_title("Where each operator runs")
@@ -145,7 +151,7 @@ def sizes(models: Sequence[tuple[str, int, str]]) -> str:
     fig, ax = _figure(9, 0.3 * len(models) + 1)
     names = [f"{PurePath(path).name[-48:]} ({headline})" if headline else PurePath(path).name[-48:] for path, _, headline in models]
     ax.barh(range(len(models)), [size / 1e6 for _, size, _ in models], color="#5e35b1")
-    ax.set_yticks(range(len(models)), names)
+    ax.set_yticks(range(len(models)), [_plain(n) for n in names])
     ax.invert_yaxis()
     ax.set_xlabel("file size (MB)")
     ax.set_title("Size per model")

@@ -103,3 +103,25 @@ def test_dead_and_outlier_channels_are_marked(tmp_path: Path) -> None:
     plain, marked = svg([0.01] * 4, np.ones((4, 3), np.int8)), svg([0.01, 0.01, 0.01, 0.5], weights)
     assert "fill: #e53935" not in plain and "fill: #e53935" in marked  # the 50x channel as a red dot
     assert marked.count("stroke: #000000") > plain.count("stroke: #000000")  # the dead channel as a black cross
+
+
+def test_hostile_names_in_the_page_and_its_plots(tmp_path: Path) -> None:
+    """Names with $ (matplotlib mathtext), HTML and quotes stay text; the page still renders its plots."""
+    import numpy as np
+
+    from qcheck.tflite.builder import ModelBuilder
+
+    b = ModelBuilder()
+    x = b.tensor("in$\\frac{a}{", "INT8", [1, 3], scale=0.1)
+    w = b.tensor("w$\\frac{a}{$<script>alert('x')</script>", "INT8", [4, 3], data=np.full((4, 3), -128, np.int8), scale=[0.01, 0.01, 0.01, 0.5],
+                 quantized_dimension=0)  # -128: outside the narrow range, a finding on the weights: their histogram has that title
+    y = b.tensor("out\"'&", "INT8", [1, 4], scale=0.2)
+    b.op("FULLY_CONNECTED", [x, w, -1], [y], version=4)
+    b.io([x], [y])
+    model = tmp_path / "a$b<c>.tflite"
+    b.save(model)
+    page = tmp_path / "r.html"
+    r = run_cli("verify", str(model), "--format", "html", "-o", str(page), "--isolated")
+    assert r.returncode in (0, 1) and "internal error" not in r.stderr, r.stderr
+    text = page.read_text()
+    assert "<script>alert" not in text and text.count("<svg") >= 2
