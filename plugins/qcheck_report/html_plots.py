@@ -40,6 +40,11 @@ def _plain(text: str) -> str:
     return printable(text).replace("$", r"\$")
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """NaN for what is not finite: matplotlib leaves NaN out, and refuses axis limits at infinity."""
+    return np.where(np.isfinite(values), values, np.nan)
+
+
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     import matplotlib
 
@@ -63,7 +68,7 @@ def activation_scales(model: Model, sub: Subgraph) -> str | None:
         rows.append((op.index, s, (lo - zp) * s, (hi - zp) * s))
     if len(rows) < 2:
         return None
-    x, scale, low, high = (np.array(c) for c in zip(*rows, strict=True))
+    x, scale, low, high = (_finite(np.array(c, np.float64)) for c in zip(*rows, strict=True))
     fig, ax = _figure(9, 2.6)
     ax.fill_between(x, low, high, color="#90caf9", alpha=0.5, label="representable range", step="mid")
     ax.set_xlabel("operator (execution order)")
@@ -83,7 +88,7 @@ def weight_scale_spread(model: Model, sub: Subgraph) -> str | None:
         w = sub.tensor(op.inputs[1]) if op.opcode in WEIGHTED and len(op.inputs) > 1 else None
         q = w.quantization if w is not None else None
         if w is not None and q is not None and len(q.scale) > 1:
-            layers.append((op.index, np.asarray(q.scale, np.float64), _dead(model.array(w), q.quantized_dimension, len(q.scale))))
+            layers.append((op.index, _finite(np.asarray(q.scale, np.float64)), _dead(model.array(w), q.quantized_dimension, len(q.scale))))
     if not layers:
         return None
     fig, ax = _figure(9, 2.8)
@@ -119,8 +124,17 @@ def weight_histograms(model: Model, sub: Subgraph, tensors: Sequence[int], limit
         a = model.array(t) if t is not None and model.is_constant(t) else None
         if t is None or a is None or a.size == 0 or a.dtype.kind not in "iuf":
             continue
+        values = a.reshape(-1).astype(np.float64)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            continue
+        lo, hi = float(values.min()), float(values.max())
         fig, ax = _figure(3.2, 2.0)
-        ax.hist(a.reshape(-1).astype(np.float64), bins=64, color="#5e35b1")
+        if np.isfinite(hi - lo) and hi - lo > 64 * np.spacing(max(abs(lo), abs(hi))):
+            ax.hist(values, bins=64, color="#5e35b1")
+        else:  # one value, or a range float64 cannot split into bins at its magnitude: one bar
+            ax.bar([0], [values.size], color="#5e35b1")
+            ax.set_xticks([0], [f"{lo:.6g}" if lo == hi else f"{lo:.6g} .. {hi:.6g}"])
         ax.set_title(_plain(f"{t.name[-40:]} ({t.dtype})"), fontsize=7)
         out.append((t.name, _svg(fig)))
         if len(out) >= limit:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qcheck_report import html_plots
 from robust_mutate import Seed, mutate
 
 import qcheck
@@ -132,6 +133,11 @@ class Checker:
         inspection.describe(model, "<fuzz>")
         if (changes := model_changes(model, model)[0]):  # `qcheck diff`: no crash, and a model equals itself
             raise AssertionError(f"diff of a model with itself: {changes[0]}")
+        if self.reports % (16 * self.render_every) == 0 and model.subgraphs:  # the HTML report's plots (matplotlib: slow)
+            sub = model.subgraphs[0]
+            html_plots.activation_scales(model, sub)
+            html_plots.weight_scale_spread(model, sub)
+            html_plots.weight_histograms(model, sub, range(min(len(sub.tensors), 8)), limit=2)
         if self.previous is not None:  # and against another (mutated) model, both ways
             model_changes(self.previous, model)
             model_changes(model, self.previous)

@@ -149,7 +149,7 @@ def bytes_damage(rnd: random.Random, s: Seed, b: bytearray) -> str:
         i = rnd.randrange(len(b))
         j = min(len(b), i + rnd.randrange(1, 64))
         b[i:j] = bytes(j - i)
-    elif k == 2:
+    elif k == 2 and len(b) >= 4:  # (a stacked truncation can leave fewer bytes than a word)
         i = rnd.randrange(0, max(1, len(b) - 4), 4)
         _put(b, i, "<I", (struct.unpack_from("<I", b, i)[0] + rnd.choice((-8, -4, 4, 8, 1 << 20))) & 0xFFFFFFFF)
     elif k == 3:
