@@ -59,7 +59,8 @@ def op_keys_ethosu(model: Model) -> list[list[Hashable]]:
             operands = [_operand(r) for r in ranges]
             row: list[Hashable] = []
             for op, key in zip(sub.operators, keys, strict=True):
-                code, extra = op.opcode, list[object]([op.index in dead])
+                code = op.opcode
+                extra: list[object] = [op.index in dead]
                 matching, roles = code in E.MATCHING_QUANT, E.ROLES.get(code, "") if code in E.WEIGHTED else ""
                 for i in (*op.inputs, *op.outputs):
                     if 0 <= i < len(operands) and (o := operands[i]) is not None:
