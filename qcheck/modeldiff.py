@@ -141,7 +141,7 @@ def _quant_change(where: str, a: Tensor, b: Tensor, rtol: float) -> Iterator[Cha
     assert qa is not None and qb is not None
     sa, sb = np.asarray(qa.scale, np.float64), np.asarray(qb.scale, np.float64)
     if sa.shape == sb.shape:
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):  # (infinite or NaN scales: their change is NaN or infinite, not a warning)
             rel = np.abs(sb - sa) / np.maximum(np.abs(sa), np.finfo(np.float64).tiny)
         worst = int(np.nanargmax(rel)) if rel.size and not np.isnan(rel).all() else 0
         if rel.size and rel[worst] > rtol:
@@ -151,7 +151,8 @@ def _quant_change(where: str, a: Tensor, b: Tensor, rtol: float) -> Iterator[Cha
     za, zb = np.asarray(qa.zero_point, np.int64), np.asarray(qb.zero_point, np.int64)
     if za.shape == zb.shape and za.size and (za != zb).any():
         k = int(np.argmax(za != zb))
-        yield changed("quantization", where, f"zero point{f'[{k}]' if za.size > 1 else ''}", za[k], zb[k], float(abs(zb[k] - za[k])))
+        old_zp, new_zp = int(za[k]), int(zb[k])  # (Python ints: the difference of two int64 extremes overflows)
+        yield changed("quantization", where, f"zero point{f'[{k}]' if za.size > 1 else ''}", old_zp, new_zp, float(abs(new_zp - old_zp)))
 
 
 def _weight_change(where: str, old_model: Model, new_model: Model, a: Tensor, b: Tensor) -> Iterator[Change]:
@@ -159,14 +160,16 @@ def _weight_change(where: str, old_model: Model, new_model: Model, a: Tensor, b:
     if xa is None or xb is None or xa.size != xb.size:  # (a buffer shorter than its shape says: no element-wise comparison)
         return
     fa, fb = xa.reshape(-1), xb.reshape(-1)
-    changed, top = 0, 0.0
-    for start in range(0, fa.size, CHUNK):
-        ca, cb = fa[start:start + CHUNK].astype(np.float64), fb[start:start + CHUNK].astype(np.float64)
-        d = np.abs(cb - ca)
-        changed += int((d > 0).sum())
-        top = max(top, float(np.nanmax(d)) if d.size else 0.0)
-    if changed:
-        yield Change("weights", where, f"{changed} of {fa.size} values changed ({changed / fa.size:.1%}), max abs difference {top:.6g}", top)
+    wide = np.complex128 if "c" in (fa.dtype.kind, fb.dtype.kind) else np.float64
+    count, top = 0, 0.0
+    with np.errstate(all="ignore"):  # (infinities and NaN compare as what they are, without warnings)
+        for start in range(0, fa.size, CHUNK):
+            d = np.abs(fb[start:start + CHUNK].astype(wide) - fa[start:start + CHUNK].astype(wide))
+            count += int((d > 0).sum())
+            seen = d[~np.isnan(d)]
+            top = max(top, float(seen.max())) if seen.size else top
+    if count:
+        yield Change("weights", where, f"{count} of {fa.size} values changed ({count / fa.size:.1%}), max abs difference {top:.6g}", top)
 
 
 def model_changes(old: Model, new: Model, rtol: float = 1e-6) -> tuple[list[Change], dict[str, int]]:
