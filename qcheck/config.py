@@ -104,6 +104,13 @@ def load(path: str | os.PathLike[str], check: Callable[[str, Any], str | None] |
             if check is not None and (why := check(key, item)) is not None:
                 raise UsageError(f"{p}:{_line(text, section, key, item)}: {key}: {why}")
     values = dict(data)
+    for key in ("select", "extend-select", "ignore"):
+        if key in values:
+            values[key] = [_code(c) for c in values[key]]
+    if "severity" in values:
+        values["severity"] = {_code(c): level for c, level in values["severity"].items()}
+    if "per-file-ignores" in values:
+        values["per-file-ignores"] = {pat: [_code(c) for c in codes] for pat, codes in values["per-file-ignores"].items()}
     base = p.parent.absolute()
     if "baseline" in values:
         values["baseline"] = str(base / values["baseline"])
@@ -111,6 +118,11 @@ def load(path: str | os.PathLike[str], check: Callable[[str, Any], str | None] |
         values["per-file-ignores"] = {(pat if "/" not in pat else (base / pat).as_posix()): codes
                                       for pat, codes in values["per-file-ignores"].items()}
     return Config(str(p), values, lines)
+
+
+def _code(selector: str) -> str:
+    """Codes in any case, rule names as written (as on the command line)."""
+    return selector if "-" in selector else selector.upper()
 
 
 def _check_type(where: str, key: str, value: Any) -> None:

@@ -218,3 +218,10 @@ def test_any_toml_configuration_is_loaded_or_refused_in_one_line(tmp_path: Path)
             assert str(e).startswith(str(path)) and "\n" not in str(e)
 
     one()
+
+
+def test_codes_in_the_file_in_any_case(tmp_path: Path) -> None:
+    root = project(tmp_path, "qcheck.toml", 'select = ["qc02", "qc203"]\n[severity]\nqc021 = "info"\n')
+    doc, _, err = report("models", cwd=root)
+    shown = {f["code"]: f["severity"] for m in doc["models"] for f in m["findings"]}
+    assert set(shown) <= {"QC020", "QC021", "QC022", "QC023", "QC024", "QC025", "QC203"} and "QC203" in shown and shown["QC021"] == "info", err
