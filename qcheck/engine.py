@@ -135,7 +135,7 @@ def verify_model(model: Model, registry: Registry, settings: Settings, path: str
         facts = model_facts(registry, model)
         ctx = Context(facts=facts, expect=settings.expect, targets=dict.fromkeys(settings.targets))
         rules = active_rules(registry, settings)
-        findings = collect_findings(model, [r for r in rules if not r.needs_targets], ctx)
+        findings = collect_findings(model, [r for r in rules if not r.needs_targets and not r.needs_comparison], ctx)
         # Profiles read the findings (a rule's details may say which runtimes refuse what it found).
         placed = {name: judge(registry.targets[name], model, facts, findings) for name in settings.targets}
         judges = {name: registry.targets[name].judges for name in settings.targets}
@@ -180,3 +180,17 @@ def verify_file(path: str, registry: Registry, settings: Settings) -> Report:
         return verify_model(load(path), registry, settings, path)
     except ModelError as e:
         return Report(path=path, error=str(e))
+
+
+def compare_report(model: Model, registry: Registry, comparison: Any, path: str, settings: Settings | None = None) -> Report:
+    """The QC7xx findings of `qcheck compare` over the quantized model: rules made with `needs_comparison`.
+
+    `comparison` is what those rules read as Context.comparison: (qcheck.compare.Comparison, Thresholds).
+    """
+    settings = resolve_names(registry, settings or Settings())
+    rules = [r for r in active_rules(registry, settings) if r.needs_comparison]
+    with collector_paused():
+        findings = number_findings(collect_findings(model, rules, Context(comparison=comparison)))
+    findings, suppressed = apply(findings, model, path, settings.policy)
+    return Report(path=path, findings=tuple(findings), suppressed=tuple(suppressed),
+                  subgraph_names=tuple(s.name for s in model.subgraphs))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 hookimpl = pluggy.HookimplMarker("qcheck")
 
 # Built-in plugins, registered first and in this order (they own the QC codes).
-DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_spec", "qcheck_targets", "qcheck_report", "qcheck_tf")
+DEFAULT_PLUGINS: tuple[str, ...] = ("qcheck_structure", "qcheck_spec", "qcheck_targets", "qcheck_compare", "qcheck_report", "qcheck_tf")
 
 
 class Reporter(NamedTuple):

@@ -25,6 +25,8 @@ class Context(NamedTuple):
     expect: str | None = None  # the --expect name the user demands (see qcheck_register_expectations)
     # --target: the targets asked for, by name; rules made with `needs_targets` see each one's verdict here
     targets: Mapping[str, Any] = MappingProxyType({})  # name -> qcheck.targets.TargetResult (or None before placement)
+    # qcheck compare: rules made with `needs_comparison` see (qcheck.compare.Comparison, its Thresholds) here
+    comparison: Any = None
 
 
 CheckFn = Callable[["Model", Context], Iterable[Violation]]
@@ -42,6 +44,8 @@ class Rule:
     # Runs after the target profiles placed the model's operators (Context.targets holds their
     # results), and only when targets are asked for: the target rule family.
     needs_targets: bool = False
+    # Runs only in `qcheck compare`, over the quantized model, with Context.comparison set: the QC7xx family.
+    needs_comparison: bool = False
     # The default fix hint of its findings, taken from the docs once, when the rule is made.
     fix: str | None = field(init=False, default=None, compare=False)
 
@@ -69,11 +73,11 @@ def fix_hint(doc: str) -> str | None:
 
 
 def rule(code: str, name: str, *, severity: Severity = Severity.ERROR, default: bool = True,
-         needs_targets: bool = False) -> Callable[[CheckFn], Rule]:
+         needs_targets: bool = False, needs_comparison: bool = False) -> Callable[[CheckFn], Rule]:
     """Decorator turning a check function into a Rule."""
 
     def wrap(fn: CheckFn) -> Rule:
-        return Rule(code, name, fn, severity, default, needs_targets)
+        return Rule(code, name, fn, severity, default, needs_targets, needs_comparison)
 
     return wrap
 

@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from qcheck.cli import check, convert, diff, docs
+from qcheck.cli import check, compare, convert, diff, docs
 from qcheck.errors import QcheckError
 from qcheck.registry import make_registry
 
 # Modules that add subcommands: each has `add_commands(subparsers)` setting `func(args, registry)`.
-COMMAND_MODULES = (check, diff, docs, convert)
+COMMAND_MODULES = (check, diff, compare, docs, convert)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -75,18 +75,18 @@ class CalibrationSource:
             return cls("images", f"images in {path}", folder=path, **kw)
         if not path.exists():
             raise UsageError(f"calibration data {path} not found")
-        return cls("arrays", str(path), arrays=_load_arrays(path), **kw)
+        return cls("arrays", str(path), arrays=load_arrays(path), **kw)
 
     def resolve(self, inputs: Sequence[InputSpec]) -> CalibrationData:
         """Check shapes, dtypes and values against the model's inputs and build the samples (nothing runs yet)."""
         if not inputs:
             raise UsageError("the model has no inputs to calibrate")
         if self.kind == "random":
-            data = {s.name: _random(s, self.samples, self.seed) for s in inputs}
+            data = {s.name: random_samples(s, self.samples, self.seed) for s in inputs}
         elif self.kind == "images":
             data = _images(self.folder or Path("."), inputs, self.samples, self.preprocess)
         else:
-            data = _match(self.arrays or {}, inputs)
+            data = match_arrays(self.arrays or {}, inputs)
         return _batch(data, inputs, self.samples, self.label)
 
 
@@ -115,7 +115,7 @@ class CalibrationData:
         return generate
 
 
-def _load_arrays(path: Path) -> dict[str, Any]:
+def load_arrays(path: Path) -> dict[str, Any]:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as npz:
@@ -132,7 +132,7 @@ def _load_arrays(path: Path) -> dict[str, Any]:
     raise UsageError(f"calibration data {path} is not a .npy or .npz file, an image folder, or 'random'")
 
 
-def _match(arrays: Mapping[str, Any], inputs: Sequence[InputSpec]) -> dict[str, Any]:
+def match_arrays(arrays: Mapping[str, Any], inputs: Sequence[InputSpec]) -> dict[str, Any]:
     """Arrays by input name; a lone array goes to a lone input whatever its name."""
     names = [s.name for s in inputs]
     if len(inputs) == 1 and len(arrays) == 1:
@@ -150,7 +150,7 @@ def _match(arrays: Mapping[str, Any], inputs: Sequence[InputSpec]) -> dict[str, 
     return {n: arrays[n] for n in names}
 
 
-def _check(arr: Any, spec: InputSpec, label: str) -> None:
+def check_array(arr: Any, spec: InputSpec, label: str) -> None:
     """Raise a one-line UsageError unless `arr` is N samples of `spec`'s shape in a compatible dtype."""
     arr_shape = tuple(getattr(arr, "shape", ()))
     want = (None, *spec.shape[1:]) if spec.shape else (None,)
@@ -172,7 +172,7 @@ def _check(arr: Any, spec: InputSpec, label: str) -> None:
 
 def _batch(data: Mapping[str, Any], inputs: Sequence[InputSpec], samples: int, label: str) -> CalibrationData:
     for spec in inputs:
-        _check(data[spec.name], spec, label)
+        check_array(data[spec.name], spec, label)
     counts = {len(data[s.name]) for s in inputs}
     if len(counts) != 1:
         raise UsageError(f"calibration arrays from {label} have different sample counts: {sorted(counts)}")
@@ -199,7 +199,7 @@ def _batch(data: Mapping[str, Any], inputs: Sequence[InputSpec], samples: int, l
     return CalibrationData(tuple(inputs), tuple(batches), f"{count} sample{'s' * (count != 1)} from {label}")
 
 
-def _random(spec: InputSpec, samples: int, seed: int) -> np.ndarray:
+def random_samples(spec: InputSpec, samples: int, seed: int) -> np.ndarray:
     if any(d is None for d in spec.shape[1:]):
         raise UsageError(f"cannot make random calibration data for {spec.describe()}: its size is unknown; pass real samples")
     rng = np.random.default_rng(seed)
@@ -214,35 +214,49 @@ def _random(spec: InputSpec, samples: int, seed: int) -> np.ndarray:
 
 
 def _images(folder: Path, inputs: Sequence[InputSpec], samples: int, preprocess: str) -> dict[str, np.ndarray]:
+    spec = image_input(inputs)
+    files = image_files(folder)[: samples * (spec.shape[0] or 1)]
+    return {spec.name: np.stack([read_image(path, spec, preprocess) for path in files])}
+
+
+def image_input(inputs: Sequence[InputSpec]) -> InputSpec:
+    """The one input an image folder can feed, or a UsageError saying why this model has none."""
     if len(inputs) != 1:
         raise UsageError(f"an image folder can calibrate a single-input model only; this one has {len(inputs)} inputs")
     spec = inputs[0]
     if len(spec.shape) != 4 or None in spec.shape[1:] or spec.shape[3] not in (1, 3) or np.dtype(spec.dtype).kind != "f":
         raise UsageError(f"an image folder needs a float input shaped (N, height, width, 1 or 3); the model has {spec.describe()}")
-    try:
-        from PIL import Image
-    except ImportError:
-        raise UsageError("reading an image folder needs Pillow: pip install 'qcheck[tf]'") from None
+    return spec
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images of `folder`, sorted by name."""
     try:
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     except OSError as e:
         raise UsageError(f"cannot read calibration folder {folder}: {e.strerror or e}") from None
     if not files:
         raise UsageError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in calibration folder {folder}")
-    height, width, channels = (int(d or 0) for d in spec.shape[1:])  # checked above: all known
-    images = []
-    for path in files[: samples * (spec.shape[0] or 1)]:
-        try:
-            with Image.open(path) as opened:
-                im = opened.convert("RGB" if channels == 3 else "L").resize((width, height), Image.Resampling.BILINEAR)
-                pixels = np.asarray(im, dtype=np.float32).reshape(height, width, channels)
-        except (OSError, ValueError) as e:
-            raise UsageError(f"cannot decode calibration image {path}: {e}") from None
-        images.append(_preprocess(pixels, preprocess))
-    return {spec.name: np.stack(images)}
+    return files
 
 
-def _preprocess(pixels: np.ndarray, how: str) -> np.ndarray:
+def read_image(path: Path, spec: InputSpec, preprocess: str) -> np.ndarray:
+    """One image resized to `spec` (checked by image_input) and preprocessed, as float32 (height, width, channels)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise UsageError("reading an image folder needs Pillow: pip install 'qcheck[tf]'") from None
+    height, width, channels = (int(d or 0) for d in spec.shape[1:])
+    try:
+        with Image.open(path) as opened:
+            im = opened.convert("RGB" if channels == 3 else "L").resize((width, height), Image.Resampling.BILINEAR)
+            pixels = np.asarray(im, dtype=np.float32).reshape(height, width, channels)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot decode calibration image {path}: {e}") from None
+    return preprocess_pixels(pixels, preprocess)
+
+
+def preprocess_pixels(pixels: np.ndarray, how: str) -> np.ndarray:
     if how == "unit":
         return pixels / 255.0
     if how == "symmetric":

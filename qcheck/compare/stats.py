@@ -1,0 +1,95 @@
+"""Streaming sums of a comparison: what every metric needs, added shard by shard, independent of the sample count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Columns of Sums.tensor: count, sum f, sum f^2, sum q, sum q^2, sum f*q, sum (q-f)^2, sum (q-f)
+N, SF, SF2, SQ, SQ2, SFQ, SSE, SE = range(8)
+# Columns of Sums.layer: count, sum ref^2, sum (q-ref)^2, sum (q-ref)
+LN, LR2, LSSE, LSE = range(4)
+
+
+@dataclass
+class Sums:
+    """Float64 sums over samples. Adding shards in the same order gives the same bits in any process.
+
+    numpy's own pairwise sums only: a BLAS dot product splits its work by thread count, which differs
+    between a local pool and Ray's workers (OMP_NUM_THREADS=1), and would change the last bits.
+    """
+
+    samples: int
+    tensor: np.ndarray  # (pairs, 8)
+    tensor_max: np.ndarray  # (pairs,) largest |q - f|
+    layer: np.ndarray  # (layers, 4)
+    layer_max: np.ndarray  # (layers,) largest |q - ref|
+    channel_sse: list[np.ndarray]  # per layer: sum (q-ref)^2 per output channel (empty when not per channel)
+    channel_r2: list[np.ndarray]  # per layer: sum ref^2 per output channel
+    kl: np.ndarray  # (pairs, 2): sum of per-row KL(float || quantized), rows (probability outputs only)
+    topk: np.ndarray  # (pairs, 3): rows, top-1 agreements, float top-1 within quantized top-5 (classifier outputs)
+
+    @classmethod
+    def zeros(cls, pairs: int, layers: int, channels: list[int]) -> Sums:
+        return cls(0, np.zeros((pairs, 8)), np.zeros(pairs), np.zeros((layers, 4)), np.zeros(layers),
+                   [np.zeros(c) for c in channels], [np.zeros(c) for c in channels], np.zeros((pairs, 2)), np.zeros((pairs, 3)))
+
+    def merge(self, other: Sums) -> None:
+        """Add `other` (the next shard) into these sums."""
+        self.samples += other.samples
+        self.tensor += other.tensor
+        np.maximum(self.tensor_max, other.tensor_max, out=self.tensor_max)
+        self.layer += other.layer
+        np.maximum(self.layer_max, other.layer_max, out=self.layer_max)
+        for mine, theirs in zip(self.channel_sse, other.channel_sse, strict=True):
+            mine += theirs
+        for mine, theirs in zip(self.channel_r2, other.channel_r2, strict=True):
+            mine += theirs
+        self.kl += other.kl
+        self.topk += other.topk
+
+    def add_tensor(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
+        err = q - f
+        row = self.tensor[k]
+        row[N] += f.size
+        row[SF] += f.sum()
+        row[SF2] += np.square(f).sum()
+        row[SQ] += q.sum()
+        row[SQ2] += np.square(q).sum()
+        row[SFQ] += (f * q).sum()
+        row[SSE] += np.square(err).sum()
+        row[SE] += err.sum()
+        if err.size:
+            self.tensor_max[k] = max(self.tensor_max[k], float(np.abs(err).max()))
+
+    def add_layer(self, k: int, ref: np.ndarray, q: np.ndarray) -> None:
+        err = q - ref
+        row = self.layer[k]
+        row[LN] += ref.size
+        row[LR2] += np.square(ref).sum()
+        row[LSSE] += np.square(err).sum()
+        row[LSE] += err.sum()
+        if err.size:
+            self.layer_max[k] = max(self.layer_max[k], float(np.abs(err).max()))
+        channels = self.channel_sse[k].size
+        if channels and ref.ndim and ref.shape[-1] == channels:
+            self.channel_sse[k] += np.square(err).reshape(-1, channels).sum(axis=0)
+            self.channel_r2[k] += np.square(ref).reshape(-1, channels).sum(axis=0)
+
+    def add_probabilities(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
+        """KL(float || quantized) per row of a probability output (its last axis sums to 1)."""
+        if not f.ndim:
+            return
+        p = np.clip(f.reshape(-1, f.shape[-1]), 1e-12, None)
+        r = np.clip(q.reshape(-1, q.shape[-1]), 1e-12, None)
+        p, r = p / p.sum(axis=1, keepdims=True), r / r.sum(axis=1, keepdims=True)
+        self.kl[k, 0] += float((p * (np.log(p) - np.log(r))).sum())
+        self.kl[k, 1] += p.shape[0]
+
+    def add_classes(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
+        """Top-1 and top-5 agreement of a classifier output (rows of class scores)."""
+        fr, qr = f.reshape(-1, f.shape[-1]), q.reshape(-1, q.shape[-1])
+        best = fr.argmax(axis=1)
+        top5 = np.argsort(-qr, axis=1, kind="stable")[:, :5]
+        self.topk[k] += (fr.shape[0], float((qr.argmax(axis=1) == best).sum()), float((top5 == best[:, None]).any(axis=1).sum()))

@@ -1,0 +1,105 @@
+"""A comparison as JSON data and as console lines (the HTML page is qcheck.compare.page)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from qcheck.compare.result import Comparison, LayerError, TensorMetrics
+from qcheck.reporting import JSON_SCHEMA_VERSION, Report
+
+WORST_SHOWN = 10
+
+
+def _num(x: Any) -> Any:
+    """JSON has no infinity: an exact match (SQNR +inf) becomes null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _clean(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _clean(v) if isinstance(v, Mapping) else _num(v) for k, v in d.items()}
+
+
+def tensor_data(t: TensorMetrics) -> dict[str, Any]:
+    return _clean(asdict(t))
+
+
+def layer_data(layer: LayerError, rank: int | None = None) -> dict[str, Any]:
+    d = _clean(asdict(layer))
+    return {"rank": rank, **d} if rank is not None else d
+
+
+def keep_float_advice(c: Comparison, source: str = "SOURCE") -> dict[str, Any] | None:
+    """The ops to keep in float and the converter settings that do it (TensorFlow's denylisted_nodes)."""
+    if not c.keep_float:
+        return None
+    names = [x.name for x in c.keep_float]
+    quoted = " ".join(repr(n) for n in names)
+    return {
+        "ops": [{"op": x.op, "opcode": x.opcode, "name": x.name, "share": x.share} for x in c.keep_float],
+        "recovers": sum(x.share for x in c.keep_float),
+        "qcheck": f"qcheck convert {source} --strategy int8-fallback --calibration DATA --keep-float {quoted} -o OUT.tflite",
+        "tensorflow": ("tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset, "
+                       f"debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes={names!r}))"
+                       ".get_nondebug_quantized_model()"),
+    }
+
+
+def comparison_data(c: Comparison, report: Report, exit_status: int, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON report. Only `settings` (and `seconds` there) may differ between a local and a Ray run."""
+    return {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "command": "compare",
+        "float_model": c.float_path,
+        "quantized_model": c.quant_path,
+        "data": c.data,
+        "random_data": c.random_data,
+        "samples": c.samples,
+        "outputs": [tensor_data(t) for t in c.outputs],
+        "worst_layers": [layer_data(x, i + 1) for i, x in enumerate(c.worst[:WORST_SHOWN])],
+        "keep_float": keep_float_advice(c),
+        "layers": [layer_data(x) for x in c.layers],
+        "tensors": [tensor_data(t) for t in c.tensors],
+        "unmatched": {"float": list(c.unmatched_float), "quantized": list(c.unmatched_quant)},
+        "findings": [{"code": f.code, "name": f.rule, "severity": str(f.severity), "message": f.message,
+                      "location": f.location._asdict()} for f in report.findings],
+        "exit_status": exit_status,
+        "settings": dict(settings),
+    }
+
+
+def _db(x: float) -> str:
+    return f"{x:6.1f}" if math.isfinite(x) else ("  exact" if x > 0 else "   -inf")
+
+
+def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False) -> None:
+    """Plain lines: the outputs, the worst layers with their share, the suggestion, the findings."""
+    w = out.write
+    if not quiet:
+        w(f"compared {c.quant_path} with {c.float_path} on {c.data}\n")
+        if c.random_data:
+            w("  (random data: these errors say little about accuracy on real inputs)\n")
+        for t in c.outputs:
+            extra = "".join(f", {k} {v:.4g}" for k, v in (("cosine", t.cosine), ("KL", t.kl), ("top-1", t.top1), ("top-5", t.top5)) if v is not None)
+            w(f"output {t.name}: SQNR {_db(t.sqnr_db).strip()} dB, MSE {t.mse:.4g}, max |error| {t.max_abs:.4g}{extra}\n")
+        w(f"layers ranked by the error each adds by itself ({len(c.layers)} measured):\n")
+        w("  rank  share  own SQNR  rmse/scale  op                        tensor\n")
+        for i, x in enumerate(c.worst[:WORST_SHOWN]):
+            ratio = f"{x.rmse_over_scale:10.2f}" if x.rmse_over_scale is not None else "         -"
+            chan = f" (channel {x.channel.channel}: {x.channel.share:.0%})" if x.channel and x.channel.share > 0.5 else ""
+            w(f"  {i + 1:4d}  {x.share:5.0%}  {_db(x.sqnr_db)} dB  {ratio}  {x.op:4d} {x.opcode:<20} {x.name}{chan}\n")
+        advice = keep_float_advice(c)
+        if advice:
+            w(f"keep in float to remove {advice['recovers']:.0%} of the introduced error: {', '.join(x.name for x in c.keep_float)}\n")
+            w(f"  {advice['qcheck']}\n")
+        if c.unmatched_float or c.unmatched_quant:
+            w(f"not matched: {len(c.unmatched_float)} float and {len(c.unmatched_quant)} quantized activations\n")
+    for f in report.findings:
+        where = f" {f.location}" if str(f.location) else ""
+        w(f"{c.quant_path}:{where} {f.code} {f.severity} {f.message}\n")
+    counts = report.summary
+    w(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info\n")
