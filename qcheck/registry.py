@@ -49,6 +49,8 @@ class Strategy(NamedTuple):
     needs_calibration: bool = False
     inputs: Callable[..., Sequence[Any]] | None = None
     baseline: bool = False  # the unquantized output that `convert --all` compares the others' sizes with
+    # Can leave named ops or op types in float (`convert --keep-float`): ConvertRequest.keep_float.
+    keeps_float: bool = False
 
 
 class Target(NamedTuple):

@@ -74,8 +74,9 @@ def layer_error_dominant(model: Model, ctx: Context) -> Iterator[Violation]:
     Each op's own error: its quantized output against the float op run on the quantized model's own
     (dequantized) inputs, so that error inherited from upstream does not count (the layer-wise mode of
     TensorFlow's QuantizationDebugger). A WARNING when one op holds more than `--max-layer-share`
-    (default 0.5) of all error introduced in the model and its RMSE is more than 0.7 output scale
-    steps (rounding alone gives 1/sqrt(12) = 0.29); for ops with a float output, the share alone.
+    (default 0.5) of all error introduced in the model and that error is beyond rounding: an RMSE of
+    more than 0.7 output scale steps for 8-bit outputs (rounding alone gives 1/sqrt(12) = 0.29), an
+    own SQNR under 30 dB for 16-bit and float outputs (16-bit rounding alone stays above 60 dB).
 
     ## Why it matters
     Rounding spreads error thinly over every layer. One op holding most of it usually means a range
@@ -94,8 +95,7 @@ def layer_error_dominant(model: Model, ctx: Context) -> Iterator[Violation]:
         return
     comparison, bounds = judged
     for layer in comparison.layers:
-        beyond = layer.rmse_over_scale is None or layer.rmse_over_scale > bounds.beyond_rounding
-        if layer.share > bounds.max_layer_share and beyond:
+        if layer.share > bounds.max_layer_share and bounds.beyond_rounding_error(layer):
             steps = f", {layer.rmse_over_scale:.2f} scale steps rms" if layer.rmse_over_scale is not None else ""
             yield Violation(_at(model, layer.op, layer.tensor),
                             f"{layer.opcode} writing {layer.name!r} ({_scale(layer)}) adds {layer.share:.0%} of the model's "
@@ -140,7 +140,7 @@ def channel_scale_error(model: Model, ctx: Context) -> Iterator[Violation]:
     ## What it checks
     For ops with per-channel weights (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV),
     the op's own error summed per output channel. A WARNING when one channel holds more than half of
-    it, the op's error is beyond rounding (RMSE above 0.7 scale steps), and that channel's weight
+    it, the op's error is beyond rounding (as QC702 tells it), and that channel's weight
     scale is more than 2x away from the median channel's.
 
     ## Why it matters
@@ -159,7 +159,7 @@ def channel_scale_error(model: Model, ctx: Context) -> Iterator[Violation]:
     comparison, bounds = judged
     for layer in comparison.layers:
         ch = layer.channel
-        if ch is None or layer.rmse_over_scale is None or layer.rmse_over_scale <= bounds.beyond_rounding or ch.share <= 0.5:
+        if ch is None or not bounds.beyond_rounding_error(layer) or ch.share <= 0.5:
             continue
         ratio = ch.weight_scale / ch.median_scale if ch.median_scale > 0 else math.inf
         if not 0.5 <= ratio <= 2:

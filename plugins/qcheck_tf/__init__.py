@@ -20,6 +20,9 @@ class Mode(NamedTuple):
     ops: tuple[str, ...] = ()  # target_spec.supported_ops (tf.lite.OpsSet names); () = the default
     io: str | None = None  # inference_input_type and inference_output_type; None = float32
     float16: bool = False  # target_spec.supported_types = [tf.float16]
+    # --keep-float through QuantizationDebugOptions(denylisted_ops, denylisted_nodes): TensorFlow's selective
+    # quantization, for full-integer int8 with float fallback (the debugger quantizes int8 only).
+    selective: bool = False
 
 
 _16X8 = "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"
@@ -30,7 +33,7 @@ STRATEGIES: tuple[tuple[str, str, str, Mode], ...] = (
     ("float16", "float16", "float16 weights, dequantized to float32 at load time", Mode(optimize=True, float16=True)),
     ("dynamic-range", "dynamic-range", "int8 weights, float activations (weights under 1024 elements stay float)", Mode(optimize=True)),
     ("int8-fallback", "int8-fallback", "full integer int8, float ops where no int8 kernel exists; float I/O",
-     Mode(optimize=True, calibrate=True)),
+     Mode(optimize=True, calibrate=True, selective=True)),
     ("int8-only", "int8-only", "integer-only int8, int8 inputs and outputs (fails if an op has no int8 kernel)",
      Mode(optimize=True, calibrate=True, ops=("TFLITE_BUILTINS_INT8",), io="int8")),
     ("int8-only-uint8io", "int8-only", "integer-only int8, uint8 inputs and outputs (legacy uint8 pipelines)",
@@ -63,4 +66,4 @@ def _inputs(request: Any) -> Sequence[Any]:
 def qcheck_register_strategies(register: Callable[[Strategy], None]) -> None:
     for name, expect, description, mode in STRATEGIES:
         register(Strategy(name, expect, description, _converter(mode), needs_calibration=mode.calibrate, inputs=_inputs,
-                          baseline=not mode.optimize))  # float32: the reference the others are compared with
+                          baseline=not mode.optimize, keeps_float=mode.selective))  # float32: the reference the others are compared with

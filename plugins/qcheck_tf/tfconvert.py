@@ -190,12 +190,31 @@ def convert(request: ConvertRequest, mode: Mode) -> bytes:
             raise UsageError("this strategy needs calibration data (--calibration)")
         converter.representative_dataset = request.calibration.dataset(keyed=loaded.keyed)
     try:
-        data = bytes(converter.convert())
+        data = selective(converter, request, loaded.keyed) if request.keep_float else bytes(converter.convert())
     except Exception as e:
         raise ConversionError(f"the TFLite converter failed: {converter_message(e)}") from e
     if mode.optimize and not mode.calibrate and not mode.float16:
         explain_dynamic_range(data, request.notes)
     return data
+
+
+def selective(converter: Any, request: ConvertRequest, keyed: bool) -> bytes:
+    """Quantize all but the ops named in request.keep_float: op types (all capitals, e.g. MEAN) and op names.
+
+    TensorFlow's own route, QuantizationDebugger(...).get_nondebug_quantized_model() with
+    QuantizationDebugOptions(denylisted_ops, denylisted_nodes) (tensorflow/lite/tools/optimize/debugging/
+    python/debugger.py); an op's name is the name of its output tensor, as `qcheck compare` reports it.
+    """
+    import tensorflow as tf
+
+    if request.calibration is None:
+        raise UsageError("--keep-float needs calibration data (--calibration)")
+    types = [k for k in request.keep_float if k.isupper() and "/" not in k and ":" not in k]
+    names = [k for k in request.keep_float if k not in types]
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=types or None, denylisted_nodes=names or None)
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=request.calibration.dataset(keyed=keyed), debug_options=options)
+    return bytes(debugger.get_nondebug_quantized_model())
 
 
 def converter_message(e: BaseException) -> str:

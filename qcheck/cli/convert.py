@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from qcheck.cli import common
-from qcheck.convert.choices import DEFAULT_SAMPLES, PREPROCESS
+from qcheck.convert.choices import DEFAULT_SAMPLES, PREPROCESS, RANDOM
+from qcheck.errors import UsageError
 from qcheck.registry import Registry
 from qcheck.reporting import conversion_exit_status
 
@@ -34,6 +35,11 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--unsafe", action="store_true", help="allow Keras Lambda layers (runs code stored in the file)")
     p.add_argument("--format", default="console", choices=("console", "json", "html"),
                    help="output format (default: console; html: each output's review page and their sizes, on stdout or --report FILE)")
+    p.add_argument("--keep-float", nargs="+", default=[], metavar="OP_OR_NAME",
+                   help="leave these op types (e.g. MEAN) or ops (their output tensor's name, as qcheck compare names them) in float")
+    p.add_argument("--data", metavar="DATA", help="with --all: compare each output with the float32 one on this data "
+                   "(.npy / .npz, image folder, 'random'): output SQNR and top-1 agreement columns")
+    p.add_argument("--data-samples", type=int, default=100, metavar="N", help="with --data: at most N samples (default 100)")
     p.add_argument("--report", metavar="FILE", help="with --format html: write the page to FILE (atomically) instead of stdout")
     p.set_defaults(func=run_convert)
 
@@ -52,18 +58,30 @@ def run_strategies(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def run_convert(args: argparse.Namespace, registry: Registry) -> int:
+    if args.data is not None and not args.all:
+        raise UsageError("--data compares every strategy's output with the float32 one: use it with --all")
     # Imported here: `qcheck verify` starts without the conversion machinery.
     from qcheck.convert import ConversionError, convert_all, run
     from qcheck.convert.view import RichProgress, render, result_json, warn_loudly
 
     kw: dict[str, Any] = {"calibration": args.calibration, "samples": args.samples, "preprocess": args.preprocess,
-                          "unsafe": args.unsafe, "force": args.force, "registry": registry, "warn": warn_loudly}
+                          "unsafe": args.unsafe, "force": args.force, "registry": registry, "warn": warn_loudly,
+                          "keep_float": args.keep_float}
     try:
         with RichProgress() as progress:
             if args.all:
                 results = convert_all(args.source, args.output, progress=progress, **kw)
             else:
                 results = run(args.source, [(args.strategy, Path(args.output))], progress=progress, **kw)
+        if args.data is not None:
+            from qcheck.convert.accuracy import measure
+            from qcheck.parallel import default_jobs
+
+            if args.data == RANDOM:
+                from qcheck.compare.data import RANDOM_WARNING
+
+                warn_loudly(RANDOM_WARNING)
+            measure(results, args.data, samples=args.data_samples, jobs=default_jobs(), preprocess=args.preprocess)
     except ConversionError as e:
         if args.debug:
             sys.stderr.write(getattr(e, "log", ""))

@@ -45,6 +45,11 @@ def activation(model: Model, sub: Subgraph, t: Tensor | None) -> bool:
     """A tensor computed at run time (or fed), in a type the comparison can read as real numbers."""
     if t is None or t.is_variable or model.is_constant(t) or (t.index not in sub.producers and t.index not in sub.inputs):
         return False
+    producer = sub.producer(t.index)
+    if producer is not None and producer.opcode == "DEQUANTIZE" and producer.inputs:
+        source = sub.tensor(producer.inputs[0])
+        if source is not None and model.is_constant(source):
+            return False  # float16 or int8 weights made float at load time: a constant in all but name
     return t.dtype in FLOAT_TYPES or (t.dtype in INT_TYPES and t.quantization is not None and t.quantization.scale.size > 0)
 
 
@@ -60,6 +65,17 @@ def pair_models(fm: Model, qm: Model) -> Matched:
         if ft is not None and ft.dtype in FLOAT_TYPES and activation(fm, fs, ft) and activation(qm, qs, qt):
             pairs.append(Pair(fi, qi, how))
             used.add(qi)
+    # Outputs of matched ops left unpaired (a name taken by something else, e.g. float16 weights made
+    # float at load time, which the converter names after the op): paired through their op.
+    paired = {p.float_tensor for p in pairs}
+    for fo, (qo, _) in sorted(m.ops.items()):
+        for a, b in zip(fs.operators[fo].outputs, qs.operators[qo].outputs, strict=False):
+            ft = fs.tensor(a)
+            if a not in paired and b not in used and ft is not None and ft.dtype in FLOAT_TYPES and activation(fm, fs, ft) \
+                    and activation(qm, qs, qs.tensor(b)):
+                pairs.append(Pair(a, b, "op position"))
+                paired.add(a)
+                used.add(b)
     # The converter's QUANTIZE and DEQUANTIZE ops: their other side is the same activation, in another type.
     by_quant = {p.quant_tensor: p.float_tensor for p in pairs}
     changed = True
@@ -103,7 +119,11 @@ def _layers(fm: Model, qm: Model, fs: Subgraph, qs: Subgraph, ops: dict[int, tup
             ft = fs.tensor(a)
             if a < 0 or ft is None or fm.is_constant(ft):
                 continue
-            if ft.dtype not in FLOAT_TYPES or not activation(qm, qs, qs.tensor(b)):
+            qt = qs.tensor(b)
+            if ft.dtype not in FLOAT_TYPES and qt is not None and qt.dtype == ft.dtype and \
+                    (qt.quantization is None or qt.quantization.scale.size == 0):
+                continue  # a shape or index computed at run time: the layer-wise model still computes it itself
+            if ft.dtype not in FLOAT_TYPES or not activation(qm, qs, qt):
                 break  # an input the float op takes at run time that the quantized model cannot give as real numbers
             feeds.append((slot, b))
         else:

@@ -65,6 +65,7 @@ class LayerError:
     opcode: str
     tensor: int
     name: str
+    float_name: str  # the float model's name for that output: the converter's node name (--keep-float, denylisted_nodes)
     dtype: str
     scale: float | None  # the output's (first) scale
     zero_point: int | None
@@ -120,6 +121,7 @@ def tensor_metrics(fm: Model, qm: Model, plan: Plan, matched: Matched, sums: Sum
 def layer_errors(qm: Model, plan: Plan, sums: Sums, tensors: tuple[TensorMetrics, ...]) -> tuple[LayerError, ...]:
     qs = qm.subgraphs[0]
     accumulated = {t.quant_tensor: t.nsr for t in tensors}
+    float_names = {t.quant_tensor: t.name for t in tensors}
     out = []
     for k, lp in enumerate(plan.layers):
         row = sums.layer[k]
@@ -133,7 +135,7 @@ def layer_errors(qm: Model, plan: Plan, sums: Sums, tensors: tuple[TensorMetrics
         introduced = row[LSSE] / row[LR2] if row[LR2] > 0 else (0.0 if row[LSSE] == 0 else math.inf)
         inherited = max((accumulated.get(i, 0.0) for i in op.inputs if i >= 0), default=0.0)
         channel = _worst_channel(qm, op.inputs, sums.channel_sse[k], sums.channel_r2[k])
-        out.append(LayerError(op.index, op.opcode, t.index, t.name, t.dtype, scale, int(qp[1][0]) if qp else None, mse,
+        out.append(LayerError(op.index, op.opcode, t.index, t.name, float_names.get(t.index, t.name), t.dtype, scale, int(qp[1][0]) if qp else None, mse,
                               math.sqrt(mse) / scale if scale else None, float(sums.layer_max[k]), _db(row[LR2], row[LSSE]),
                               introduced, inherited, accumulated.get(t.index, math.nan), channel=channel))
     return tuple(out)

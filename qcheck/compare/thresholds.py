@@ -58,7 +58,15 @@ class Thresholds:
     max_layer_share: float = 0.5  # of all error introduced in the model, by one layer
     # QuantizationDebugger's tutorial flags layers above 0.7: rounding alone gives 1/sqrt(12) = 0.29.
     beyond_rounding: float = 0.7
+    # 16-bit and float outputs: rounding alone keeps an op's own SQNR above 60 dB; below this it is more.
+    beyond_rounding_sqnr: float = 30.0
     fail_if: tuple[Condition, ...] = ()
+
+    def beyond_rounding_error(self, layer: LayerError) -> bool:
+        """The op's own error is more than its output's rounding can explain (clipping, a wrong scale)."""
+        if layer.dtype in ("INT8", "UINT8") and layer.rmse_over_scale is not None:
+            return layer.rmse_over_scale > self.beyond_rounding
+        return layer.sqnr_db < self.beyond_rounding_sqnr
 
     def __post_init__(self) -> None:
         if not 0 < self.max_layer_share <= 1:

@@ -37,10 +37,10 @@ def keep_float_advice(c: Comparison, source: str = "SOURCE") -> dict[str, Any] |
     """The ops to keep in float and the converter settings that do it (TensorFlow's denylisted_nodes)."""
     if not c.keep_float:
         return None
-    names = [x.name for x in c.keep_float]
+    names = [x.float_name for x in c.keep_float]
     quoted = " ".join(repr(n) for n in names)
     return {
-        "ops": [{"op": x.op, "opcode": x.opcode, "name": x.name, "share": x.share} for x in c.keep_float],
+        "ops": [{"op": x.op, "opcode": x.opcode, "name": x.float_name, "share": x.share} for x in c.keep_float],
         "recovers": sum(x.share for x in c.keep_float),
         "qcheck": f"qcheck convert {source} --strategy int8-fallback --calibration DATA --keep-float {quoted} -o OUT.tflite",
         "tensorflow": ("tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset, "
@@ -73,7 +73,7 @@ def comparison_data(c: Comparison, report: Report, exit_status: int, settings: M
 
 
 def _db(x: float) -> str:
-    return f"{x:6.1f}" if math.isfinite(x) else ("  exact" if x > 0 else "   -inf")
+    return f"{x:6.1f} dB" if math.isfinite(x) else ("    exact" if x > 0 else "  -inf dB")
 
 
 def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False) -> None:
@@ -85,13 +85,13 @@ def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False) 
             w("  (random data: these errors say little about accuracy on real inputs)\n")
         for t in c.outputs:
             extra = "".join(f", {k} {v:.4g}" for k, v in (("cosine", t.cosine), ("KL", t.kl), ("top-1", t.top1), ("top-5", t.top5)) if v is not None)
-            w(f"output {t.name}: SQNR {_db(t.sqnr_db).strip()} dB, MSE {t.mse:.4g}, max |error| {t.max_abs:.4g}{extra}\n")
+            w(f"output {t.name}: SQNR {_db(t.sqnr_db).strip()}, MSE {t.mse:.4g}, max |error| {t.max_abs:.4g}{extra}\n")
         w(f"layers ranked by the error each adds by itself ({len(c.layers)} measured):\n")
-        w("  rank  share  own SQNR  rmse/scale  op                        tensor\n")
+        w("  rank  share   own SQNR  rmse/scale  op                        tensor\n")
         for i, x in enumerate(c.worst[:WORST_SHOWN]):
             ratio = f"{x.rmse_over_scale:10.2f}" if x.rmse_over_scale is not None else "         -"
             chan = f" (channel {x.channel.channel}: {x.channel.share:.0%})" if x.channel and x.channel.share > 0.5 else ""
-            w(f"  {i + 1:4d}  {x.share:5.0%}  {_db(x.sqnr_db)} dB  {ratio}  {x.op:4d} {x.opcode:<20} {x.name}{chan}\n")
+            w(f"  {i + 1:4d}  {x.share:5.0%}  {_db(x.sqnr_db)}  {ratio}  {x.op:4d} {x.opcode:<20} {x.name}{chan}\n")
         advice = keep_float_advice(c)
         if advice:
             w(f"keep in float to remove {advice['recovers']:.0%} of the introduced error: {', '.join(x.name for x in c.keep_float)}\n")

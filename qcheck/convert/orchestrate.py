@@ -71,6 +71,7 @@ def run(
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
     new_folder: Path | None = None,
+    keep_float: Sequence[str] = (),
 ) -> list[ConvertResult]:
     """Convert `source` with each (strategy name, output path or None) job; see `convert` and `convert_all`.
 
@@ -83,6 +84,9 @@ def run(
     strategies = _strategies(registry, [name for name, _ in jobs])
     if not strategies:
         raise UsageError("no strategy to run: no loaded plugin registers one (see 'qcheck plugins')")
+    if keep_float and (refusing := [s.name for s in strategies if not s.keeps_float]):
+        able = ", ".join(s.name for s in registry.strategies.values() if s.keeps_float) or "none"
+        raise UsageError(f"--keep-float needs a strategy that can leave ops in float ({able}), not {refusing[0]}")
     outputs = [out for _, out in jobs if out is not None]
     _check_paths(source, outputs, force, new_folder)
     needing = [s.name for s in strategies if s.needs_calibration]
@@ -92,7 +96,8 @@ def run(
     if calib is not None and calib.kind == "random":
         (warn or (lambda m: print(m, file=sys.stderr)))(RANDOM_WARNING)
     with tempfile.TemporaryDirectory(prefix="qcheck-convert-") as tmp:
-        request = ConvertRequest(source=source, workdir=Path(tmp), calibration_source=calib, unsafe=unsafe, conversions=len(jobs))
+        request = ConvertRequest(source=source, workdir=Path(tmp), calibration_source=calib, unsafe=unsafe, conversions=len(jobs),
+                                keep_float=tuple(keep_float))
         # Describing the inputs loads the source, once, before any conversion: a source that cannot be
         # loaded and calibration data that does not fit are refused before anything is written.
         loader = next((s for s in strategies if s.needs_calibration and s.inputs), None) or next((s for s in strategies if s.inputs), None)

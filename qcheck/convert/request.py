@@ -46,6 +46,8 @@ class ConvertRequest:
     cache: dict[str, Any] = field(default_factory=dict)  # shared by the strategies of one run (the loaded model)
     conversions: int = 1  # how many strategies will convert this source in this run (to plan for reuse)
     notes: list[str] = field(default_factory=list)  # plain-language remarks a strategy adds for the report
+    # --keep-float: op types (e.g. "MEAN") and op names (their output tensor's name) to leave in float
+    keep_float: tuple[str, ...] = ()
 
 
 @dataclass
@@ -66,6 +68,8 @@ class ConvertResult:
     calibration: str | None = None  # what the strategy calibrated on, e.g. "32 samples from calib.npy"
     error: str | None = None
     log: str = ""  # what the converter printed on stdout/stderr (shown with --debug)
+    # `convert --all --data`: output SQNR against the float32 output, top-1 agreement (qcheck.convert.accuracy)
+    accuracy: dict[str, object] | None = None
 
     @property
     def errors(self) -> int:

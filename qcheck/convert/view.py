@@ -70,12 +70,19 @@ def result_json(r: ConvertResult, results: Sequence[ConvertResult], registry: Re
         "findings": [{"code": f.code, "severity": str(f.severity), "message": f.message} for f in findings],
         "seconds": round(r.seconds, 3), "load_seconds": round(r.load_seconds, 3), "overhead_seconds": round(r.overhead, 3),
         "calibration": r.calibration,
-        "notes": list(r.notes), "error": r.error,
+        "notes": list(r.notes), "error": r.error, "accuracy": r.accuracy,
     }
 
 
 def _size(n: int) -> str:
     return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+
+def _accuracy(r: ConvertResult) -> tuple[str, str]:
+    a = r.accuracy or {}
+    sqnr, top1 = a.get("output_sqnr_db"), a.get("top1_agreement")
+    shown = "reference" if r.baseline else ("exact" if a.get("exact") else "-" if not isinstance(sqnr, float) else f"{sqnr:.1f} dB")
+    return shown, f"{top1:.1%}" if isinstance(top1, float) else "-"
 
 
 def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *, table: bool, reports: bool) -> None:
@@ -98,13 +105,16 @@ def render(results: Sequence[ConvertResult], registry: Registry, out: TextIO, *,
         loaded = sum(r.load_seconds for r in results)
         t = Table(title="qcheck convert: strategies compared",
                   caption=f"source loaded once in {loaded:.2f} s, not counted in the conversion times" if loaded else None)
-        for col in ("strategy", "output size", "ratio to float", f"detected {title}", "verdict", "findings", "conversion time"):
-            t.add_column(col, justify="right" if col in ("output size", "ratio to float", "findings", "conversion time") else "left")
+        accuracy = any(r.accuracy for r in results)
+        columns = ("strategy", "output size", "ratio to float", f"detected {title}", "verdict", "findings", "conversion time")
+        for col in columns + (("output SQNR", "top-1 agreement") if accuracy else ()):
+            t.add_column(col, justify="left" if col in ("strategy", f"detected {title}", "verdict") else "right")
         style = {"ok": "green", "fail": "bold red", "error": "bold red"}
         for r in results:
             ratio = _ratio(r, results)
             t.add_row(r.strategy, _size(r.size) if r.size else "-", "-" if ratio is None else f"{ratio:.2f}", r.headline or "-",
-                      f"[{style[r.verdict]}]{r.verdict}[/]", str(len(r.report.findings)) if r.report else "-", f"{r.seconds:.2f} s")
+                      f"[{style[r.verdict]}]{r.verdict}[/]", str(len(r.report.findings)) if r.report else "-", f"{r.seconds:.2f} s",
+                      *(_accuracy(r) if accuracy else ()))
         console.print(t)
     for r in results:
         where = f" {r.output}" if r.output is not None else ""

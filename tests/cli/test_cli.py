@@ -42,7 +42,7 @@ def test_default_selection_reports_the_structural_error(models: dict[str, Path])
 
 
 @pytest.mark.parametrize("args", [
-    ["verify", "MODEL", "--select", "QC7"],
+    ["verify", "MODEL", "--select", "QC8"],
     ["verify", "MODEL", "--ignore", "NOPE"],
     ["verify", "MODEL", "--format", "xml"],
     ["verify", "MODEL", "--expect", "no-such-scheme"],

@@ -40,7 +40,7 @@ def test_selection_truth_table(code: str, select: tuple[str, ...] | None, ignore
 
 
 def test_unknown_selectors_are_usage_errors(registry: Registry) -> None:
-    for settings in (Settings(select=("QC7",)), Settings(ignore=("ZZ",)), Settings(expect="no-such-scheme")):
+    for settings in (Settings(select=("QC8",)), Settings(ignore=("ZZ",)), Settings(expect="no-such-scheme")):
         with pytest.raises(qcheck.UsageError):
             check_settings(registry, settings)
     check_settings(registry, Settings(select=("QC0",), ignore=("QC900",)))  # the crash code is a valid selector

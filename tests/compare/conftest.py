@@ -1,0 +1,43 @@
+"""Fixtures of the comparison tests: the demo model converted once per session (TensorFlow), and planting helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+STRATEGIES = ("float32", "float16", "dynamic-range", "int8-fallback", "int8-only-uint8io", "int16x8")
+
+
+@pytest.fixture(scope="session")
+def demo_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The seeded demo model through the strategies above (plus 'data': 12 held-out samples as a .npy)."""
+    from qcheck_tf.demo_model import build_demo_model, calibration_samples
+
+    from qcheck.convert import captured_output, convert_all
+
+    folder = tmp_path_factory.mktemp("compare-demo")
+    with captured_output():
+        model = build_demo_model()
+    np.save(folder / "calib.npy", calibration_samples(32))
+    np.save(folder / "data.npy", calibration_samples(12, seed=99))
+    model.save(folder / "demo.keras")
+    results = convert_all(folder / "demo.keras", folder / "out", STRATEGIES, calibration=folder / "calib.npy")
+    out = {r.strategy: r.output for r in results if r.output is not None}
+    assert set(out) == set(STRATEGIES), [(r.strategy, r.error) for r in results]
+    return {**out, "data": folder / "data.npy", "keras": folder / "demo.keras", "calib": folder / "calib.npy"}  # type: ignore[dict-item]
+
+
+def rewrite(src: Path, dst: Path, edit) -> str:  # type: ignore[no-untyped-def]
+    """Copy a model through ai_edge_litert's schema object API with `edit(subgraph)` applied; returns what edit returns."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    buf = bytearray(src.read_bytes())
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAs(buf, 0))
+    result = edit(m.subgraphs[0])
+    b = flatbuffers.Builder(1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    dst.write_bytes(bytes(b.Output()))
+    return str(result)
