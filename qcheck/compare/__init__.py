@@ -6,17 +6,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from qcheck.compare.data import Samples, input_specs, open_samples
-from qcheck.compare.execute import run_local, run_ray
-from qcheck.compare.matching import pair_models
-from qcheck.compare.plan import build_plan
-from qcheck.compare.result import Comparison, TensorMetrics, layer_errors, rank, tensor_metrics
-from qcheck.compare.stats import Sums
+from qcheck.compare.result import Comparison, TensorMetrics
 from qcheck.errors import UsageError
 from qcheck.tflite.model import Model
 from qcheck.tflite.reader import load
 
-__all__ = ["Comparison", "Samples", "compare", "open_samples"]
+__all__ = ["Comparison", "compare"]
 
 
 def _read(path: str | os.PathLike[str], role: str) -> tuple[Model, bytes]:
@@ -40,6 +35,15 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     A third, layer-wise copy of the float model runs each op on the quantized model's own inputs, which
     tells the error an op adds from the error it inherits (see qcheck.compare.rewire).
     """
+    # Here, not at the top: the QC7xx rules import this package, and `qcheck verify` loads them without
+    # needing multiprocessing, hashlib or the calibration loaders.
+    from qcheck.compare.data import input_specs, open_samples
+    from qcheck.compare.execute import run_local, run_ray
+    from qcheck.compare.matching import pair_models
+    from qcheck.compare.plan import build_plan
+    from qcheck.compare.result import layer_errors, rank, tensor_metrics
+    from qcheck.compare.stats import Sums
+
     fm, fbytes = _read(float_path, "float")
     qm, qbytes = _read(quant_path, "quantized")
     source = open_samples(data, input_specs(fm.subgraphs[0]), samples=samples, preprocess=preprocess, seed=seed)

@@ -77,8 +77,9 @@ def _answer(get: Callable[[], Sums], lo: int, hi: int, timeout: float) -> Sums:
     try:
         return get()
     except BrokenProcessPool:
-        raise RuntimeFailure(f"the interpreter process died on samples {lo}-{hi - 1} (a crash, or no answer within "
-                             f"{timeout:g} s per sample)") from None
+        # The pool breaks as a whole: the shard awaited first is named, the culprit may be one in flight with it.
+        raise RuntimeFailure(f"an interpreter process died while running samples {lo}-{hi - 1} or others in flight with them "
+                             f"(a crash, or no answer within {timeout:g} s per sample)") from None
     except (ValueError, RuntimeError) as e:
         raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {' '.join(str(e).split())[:300]}") from None
 

@@ -182,3 +182,24 @@ def test_convert_all_with_data_adds_accuracy(demo_pairs: dict[str, Path], tmp_pa
     assert int8 is not None and fp16 is not None and int8["samples"] == 6
     assert 20 < int8["output_sqnr_db"] < fp16["output_sqnr_db"]  # type: ignore[operator]
     assert int8["top1_agreement"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_renamed_tensors_are_matched_by_graph_position(demo_pairs: dict[str, Path], tmp_path: Path, registry: Any) -> None:
+    def rename(sub: Any) -> int:
+        for k, t in enumerate(sub.tensors):
+            t.name = f"renamed/{k}".encode()
+        return len(sub.tensors)
+
+    renamed = tmp_path / "renamed.tflite"
+    rewrite(demo_pairs["int8-fallback"], renamed, rename)
+    named = compare(demo_pairs["float32"], demo_pairs["int8-fallback"], demo_pairs["data"], samples=4)
+    c = compare(demo_pairs["float32"], renamed, demo_pairs["data"], samples=4)
+    assert {t.matched_by for t in c.tensors} >= {"position"} and "name" not in {t.matched_by for t in c.tensors}
+    assert [(x.op, x.opcode) for x in c.layers] == [(x.op, x.opcode) for x in named.layers]
+    assert [round(x.sqnr_db, 9) for x in c.layers] == [round(x.sqnr_db, 9) for x in named.layers]
+    from qcheck.compare.thresholds import Thresholds
+    from qcheck.engine import compare_report
+    from qcheck.tflite.reader import load
+
+    codes = [f.code for f in compare_report(load(renamed), registry, (c, Thresholds()), str(renamed)).findings]
+    assert "QC705" not in codes or not c.unmatched_float

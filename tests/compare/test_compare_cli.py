@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import rewrite
-from core_helpers import run_cli
+from core_helpers import run_cli, run_on_terminal
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -114,3 +114,11 @@ def test_html_page_is_self_contained_with_the_sqnr_plot(demo_pairs: dict[str, Pa
     assert text.count("<svg") == 1 and "SQNR along the graph" in text and "<path" in text
     assert not [x for x in ('src="http', "src='http", 'href="http', "href='http", "<link", "<script") if x in text]
     assert "Layers ranked by the error each adds by itself" in text
+
+
+def test_progress_bar_on_a_terminal(demo_pairs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    status, terminal = run_on_terminal("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-fallback"]), "--data", "random",
+                                       "--samples", "40", "-j", "1", "--format", "json", "-o", str(out))
+    assert status == 0 and "comparing" in terminal and "40/40" in terminal
+    assert "comparing" not in out.read_text()

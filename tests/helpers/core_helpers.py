@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -108,3 +109,22 @@ def runtime_statuses(models: Mapping[str, bytes], folder: Path) -> dict[str, dic
         for name, r in zip(models, run_interpreters(paths, 60, runtime=rt), strict=True):
             out[name][rt] = r.status
     return out
+
+
+def run_on_terminal(*args: str) -> tuple[int, str]:
+    """`qcheck ARGS` with stderr on a pseudo-terminal: its status and everything the terminal received."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "qcheck", *args], stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL,
+                            env=cli_env({"COLUMNS": "100", "TERM": "xterm"}))
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=120), b"".join(chunks).decode(errors="replace")
