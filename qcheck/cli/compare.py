@@ -7,10 +7,9 @@ import sys
 import time
 from typing import Any
 
-from qcheck.cli import common
+from qcheck.cli import common, configure
 from qcheck.cli.progress import progress_bar
 from qcheck.convert.choices import PREPROCESS
-from qcheck.findings import Severity
 from qcheck.registry import Registry
 
 DEFAULT_SAMPLES = 100
@@ -39,7 +38,11 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--max-layer-share", type=float, default=0.5, metavar="F",
                    help="QC702: warn when one op adds more than this share of all error (default 0.5)")
     p.add_argument("--fail-if", action="append", default=[], metavar="COND", help="a condition that fails the run (repeatable; see below)")
-    p.add_argument("--fail-on", type=common.severity, default=Severity.ERROR, metavar="SEVERITY", help="exit 1 on findings at or above (default error)")
+    p.add_argument("--fail-on", type=common.severity, metavar="SEVERITY", help="exit 1 on findings at or above (default error)")
+    p.add_argument("--select", type=common.codes, metavar="CODES", help="QC7xx rules to run (as for verify)")
+    p.add_argument("--ignore", type=common.codes, metavar="CODES", help="QC7xx rules to skip")
+    p.add_argument("--config", metavar="FILE", help="read this configuration file instead of searching for one")
+    p.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     p.add_argument("--format", default="console", choices=("console", "json", "html"), help="output format (default: console)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="console: findings and the summary only")
@@ -71,12 +74,17 @@ def run_compare(args: argparse.Namespace, registry: Registry) -> int:
     with progress_bar(samples, label="comparing") as advance:
         result = compare(args.float_model, args.quant_model, args.data, samples=samples, jobs=jobs, ray=args.ray is not None,
                          ray_address=args.ray or None, preprocess=args.preprocess, timeout=args.timeout, progress=advance)
-    report = compare_report(load(args.quant_model), registry, (result, thresholds), args.quant_model)
-    status = Tally.of([report]).exit_status(args.fail_on)
+    # The configuration file's selection, severities, ignores and fail-on apply to the QC7xx findings too.
+    resolved = configure.resolve(argparse.Namespace(
+        select=args.select, extend_select=None, ignore=args.ignore, fail_on=args.fail_on, expect=None, target=None, format=None,
+        jobs=None, baseline=None, config=args.config, isolated=args.isolated), registry)
+    report = compare_report(load(args.quant_model), registry, (result, thresholds), args.quant_model, resolved.settings)
+    status = Tally.of([report]).exit_status(resolved.fail_on)
     if args.format == "json":
         settings = {"jobs": jobs, "runner": "ray" if args.ray is not None else "local", "ray_address": args.ray or None,
                     "min_output_sqnr": thresholds.min_output_sqnr, "max_layer_share": thresholds.max_layer_share,
-                    "fail_if": [c.text for c in thresholds.fail_if], "fail_on": str(args.fail_on),
+                    "fail_if": [c.text for c in thresholds.fail_if], "fail_on": str(resolved.fail_on),
+                    "selection": configure.selection(resolved.settings), "config": resolved.config_path,
                     "seconds": round(time.perf_counter() - started, 3)}
         common.emit(args, common.dump_json(comparison_data(result, report, status, settings)))
     elif args.format == "html":

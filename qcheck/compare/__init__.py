@@ -47,6 +47,7 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     fm, fbytes = _read(float_path, "float")
     qm, qbytes = _read(quant_path, "quantized")
     source = open_samples(data, input_specs(fm.subgraphs[0]), samples=samples, preprocess=preprocess, seed=seed)
+    _check_float(fm, float_path)
     matched = pair_models(fm, qm)
     if not matched.pairs:
         raise UsageError(f"no activation of {quant_path} could be matched to one of {float_path}: "
@@ -69,6 +70,16 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
         str(float_path), str(quant_path), source.label, source.random, sums.samples, runner, tensors,
         tuple(by_index[x.op] for x in layers), worst, model_outputs(tensors, fm, qm),
         tuple(fs.tensors[i].name for i in matched.unmatched_float), tuple(qs.tensors[i].name for i in matched.unmatched_quant), keep)
+
+
+def _check_float(fm: Model, path: str | os.PathLike[str]) -> None:
+    """The reference must compute in float: a quantized model given first is a swapped command line."""
+    sub = fm.subgraphs[0]
+    outputs = [sub.tensors[op.outputs[0]] for op in sub.operators if op.outputs and 0 <= op.outputs[0] < len(sub.tensors)]
+    quantized = sum(1 for t in outputs if t.dtype in ("INT8", "UINT8", "INT16") and t.quantization is not None and t.quantization.scale.size)
+    if outputs and quantized * 2 > len(outputs):
+        raise UsageError(f"the float model {path} computes in integers ({quantized} of {len(outputs)} op outputs are quantized): "
+                         "give the float model first, then the quantized one")
 
 
 def model_outputs(tensors: tuple[TensorMetrics, ...], fm: Model, qm: Model) -> tuple[TensorMetrics, ...]:

@@ -122,3 +122,19 @@ def test_progress_bar_on_a_terminal(demo_pairs: dict[str, Path], tmp_path: Path)
                                        "--samples", "40", "-j", "1", "--format", "json", "-o", str(out))
     assert status == 0 and "comparing" in terminal and "40/40" in terminal
     assert "comparing" not in out.read_text()
+
+
+def test_swapped_models_are_refused_with_the_reason(demo_pairs: dict[str, Path]) -> None:
+    r = run_cli("compare", str(demo_pairs["int8-fallback"]), str(demo_pairs["float32"]), "--data", "random", "--samples", "2")
+    assert r.returncode == 2 and "computes in integers" in r.stderr and "give the float model first" in r.stderr
+
+
+def test_the_configuration_file_applies_to_comparison_findings(demo_pairs: dict[str, Path], tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.qcheck.severity]\nQC703 = "warning"\n')
+    args = ("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-fallback"]), "--data", str(demo_pairs["data"]),
+            "--samples", "2", "--fail-if", "output.sqnr < 200", "-q")
+    configured = run_cli(*args, cwd=tmp_path)
+    assert configured.returncode == 0 and "QC703 warning" in configured.stdout
+    assert run_cli(*args, "--isolated", cwd=tmp_path).returncode == 1
+    ignored = run_cli(*args, "--isolated", "--ignore", "QC703", cwd=tmp_path)
+    assert ignored.returncode == 0 and "QC703" not in ignored.stdout
