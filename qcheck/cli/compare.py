@@ -22,6 +22,15 @@ exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input or a runti
 """
 
 
+def _metrics(text: str) -> tuple[str, ...]:
+    from qcheck.compare.view import METRICS
+
+    names = tuple(m.strip() for m in text.split(",") if m.strip())
+    if not names or (bad := [m for m in names if m not in METRICS]):
+        raise argparse.ArgumentTypeError(f"unknown metric {(bad or [text])[0]!r} (choose from: {', '.join(METRICS)})")
+    return names
+
+
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("compare", help="run a float model and a quantized version of it side by side: error per layer and output",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,6 +52,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--ignore", type=common.codes, metavar="CODES", help="QC7xx rules to skip")
     p.add_argument("--config", metavar="FILE", help="read this configuration file instead of searching for one")
     p.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    p.add_argument("--metric", type=_metrics, default=None, metavar="NAMES",
+                   help="the tensor metrics to report, comma-separated (default all: sqnr, mse, max_abs, mean_error, cosine, kl, top1, top5)")
     p.add_argument("--format", default="console", choices=("console", "json", "html"), help="output format (default: console)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="console: findings and the summary only")
@@ -53,7 +64,7 @@ def run_compare(args: argparse.Namespace, registry: Registry) -> int:
     from qcheck.compare import compare
     from qcheck.compare.data import RANDOM_WARNING
     from qcheck.compare.thresholds import Condition, Thresholds
-    from qcheck.compare.view import comparison_data, console
+    from qcheck.compare.view import METRICS, comparison_data, console
     from qcheck.convert.choices import RANDOM
     from qcheck.engine import compare_report
     from qcheck.errors import UsageError
@@ -61,6 +72,7 @@ def run_compare(args: argparse.Namespace, registry: Registry) -> int:
     from qcheck.reporting import Tally
     from qcheck.tflite.reader import load
 
+    metrics = args.metric or tuple(METRICS)
     thresholds = Thresholds(args.min_output_sqnr, args.max_layer_share, fail_if=tuple(Condition.parse(t) for t in args.fail_if))
     jobs = args.jobs if args.jobs is not None else default_jobs()
     if jobs < 1:
@@ -86,11 +98,11 @@ def run_compare(args: argparse.Namespace, registry: Registry) -> int:
                     "fail_if": [c.text for c in thresholds.fail_if], "fail_on": str(resolved.fail_on),
                     "selection": configure.selection(resolved.settings), "config": resolved.config_path,
                     "seconds": round(time.perf_counter() - started, 3)}
-        common.emit(args, common.dump_json(comparison_data(result, report, status, settings)))
+        common.emit(args, common.dump_json(comparison_data(result, report, status, settings, metrics)))
     elif args.format == "html":
         from qcheck.compare.page import html_page
 
         common.emit(args, lambda out: html_page(result, report, out))
     else:
-        common.emit(args, lambda out: console(result, report, out, quiet=args.quiet))
+        common.emit(args, lambda out: console(result, report, out, quiet=args.quiet, metrics=metrics))
     return status

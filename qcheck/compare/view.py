@@ -11,6 +11,9 @@ from qcheck.compare.result import Comparison, LayerError, TensorMetrics
 from qcheck.reporting import JSON_SCHEMA_VERSION, Report
 
 WORST_SHOWN = 10
+# --metric names -> TensorMetrics fields (the same names --fail-if takes for outputs)
+METRICS = {"sqnr": "sqnr_db", "mse": "mse", "max_abs": "max_abs", "mean_error": "mean_error", "cosine": "cosine", "kl": "kl",
+           "top1": "top1", "top5": "top5"}
 
 
 def _num(x: Any) -> Any:
@@ -24,8 +27,10 @@ def _clean(d: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _clean(v) if isinstance(v, Mapping) else _num(v) for k, v in d.items()}
 
 
-def tensor_data(t: TensorMetrics) -> dict[str, Any]:
-    return _clean(asdict(t))
+def tensor_data(t: TensorMetrics, metrics: tuple[str, ...] = tuple(METRICS)) -> dict[str, Any]:
+    """A tensor's entry: what it is, and the metrics asked for (--metric; all by default)."""
+    hidden = {METRICS[m] for m in METRICS if m not in metrics}
+    return _clean({k: v for k, v in asdict(t).items() if k not in hidden})
 
 
 def layer_data(layer: LayerError, rank: int | None = None) -> dict[str, Any]:
@@ -49,7 +54,8 @@ def keep_float_advice(c: Comparison, source: str = "SOURCE") -> dict[str, Any] |
     }
 
 
-def comparison_data(c: Comparison, report: Report, exit_status: int, settings: Mapping[str, Any]) -> dict[str, Any]:
+def comparison_data(c: Comparison, report: Report, exit_status: int, settings: Mapping[str, Any],
+                    metrics: tuple[str, ...] = tuple(METRICS)) -> dict[str, Any]:
     """The JSON report. Only `settings` (and `seconds` there) may differ between a local and a Ray run."""
     return {
         "schema_version": JSON_SCHEMA_VERSION,
@@ -59,11 +65,11 @@ def comparison_data(c: Comparison, report: Report, exit_status: int, settings: M
         "data": c.data,
         "random_data": c.random_data,
         "samples": c.samples,
-        "outputs": [tensor_data(t) for t in c.outputs],
+        "outputs": [tensor_data(t, metrics) for t in c.outputs],
         "worst_layers": [layer_data(x, i + 1) for i, x in enumerate(c.worst[:WORST_SHOWN])],
         "keep_float": keep_float_advice(c),
         "layers": [layer_data(x) for x in c.layers],
-        "tensors": [tensor_data(t) for t in c.tensors],
+        "tensors": [tensor_data(t, metrics) for t in c.tensors],
         "unmatched": {"float": list(c.unmatched_float), "quantized": list(c.unmatched_quant)},
         "findings": [{"code": f.code, "name": f.rule, "severity": str(f.severity), "message": f.message,
                       "location": f.location._asdict()} for f in report.findings],
@@ -76,16 +82,22 @@ def _db(x: float) -> str:
     return f"{x:6.1f} dB" if math.isfinite(x) else ("    exact" if x > 0 else "  -inf dB")
 
 
-def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False) -> None:
+def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False, metrics: tuple[str, ...] = tuple(METRICS)) -> None:
     """Plain lines: the outputs, the worst layers with their share, the suggestion, the findings."""
     w = out.write
     if not quiet:
         w(f"compared {c.quant_path} with {c.float_path} on {c.data}\n")
         if c.random_data:
             w("  (random data: these errors say little about accuracy on real inputs)\n")
+        labels = {"sqnr": "SQNR", "mse": "MSE", "max_abs": "max |error|", "mean_error": "mean error", "cosine": "cosine", "kl": "KL",
+                  "top1": "top-1", "top5": "top-5"}
         for t in c.outputs:
-            extra = "".join(f", {k} {v:.4g}" for k, v in (("cosine", t.cosine), ("KL", t.kl), ("top-1", t.top1), ("top-5", t.top5)) if v is not None)
-            w(f"output {t.name}: SQNR {_db(t.sqnr_db).strip()}, MSE {t.mse:.4g}, max |error| {t.max_abs:.4g}{extra}\n")
+            shown = []
+            for m in metrics:
+                value = getattr(t, METRICS[m])
+                if value is not None:
+                    shown.append(f"{labels[m]} {_db(value).strip() if m == 'sqnr' else f'{value:.4g}'}")
+            w(f"output {t.name}: {', '.join(shown)}\n")
         w(f"layers ranked by the error each adds by itself ({len(c.layers)} measured):\n")
         w("  rank  share   own SQNR  rmse/scale  op                        tensor\n")
         for i, x in enumerate(c.worst[:WORST_SHOWN]):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import rewrite
+from conftest import STRATEGIES, rewrite
 
 from qcheck.compare import Comparison, compare
 
@@ -60,12 +60,8 @@ def independent(float_path: Path, quant_path: Path, data: Path, c: Comparison) -
     return [sums[str(k)] for k in range(len(c.tensors))]
 
 
-@pytest.mark.parametrize("strategy", ["float16", "dynamic-range", "int8-fallback", "int8-only-uint8io", "int16x8"])
-def test_metrics_match_an_independent_numpy_computation(demo_pairs: dict[str, Path], strategy: str) -> None:
-    c = compare(demo_pairs["float32"], demo_pairs[strategy], demo_pairs["data"], jobs=2)
-    assert c.samples == 12 and len(c.tensors) >= 15 and c.outputs
-    for t, (n, sse, f2, q2, fq, worst) in zip(c.tensors, independent(demo_pairs["float32"], demo_pairs[strategy], demo_pairs["data"], c),
-                                              strict=True):
+def _check_against_numpy(float_path: Path, quant_path: Path, data: Path, c: Comparison) -> None:
+    for t, (n, sse, f2, q2, fq, worst) in zip(c.tensors, independent(float_path, quant_path, data, c), strict=True):
         assert t.elements == n
         assert t.mse == pytest.approx(sse / n, rel=1e-9, abs=1e-300), t.name
         assert t.max_abs == pytest.approx(worst, rel=1e-12, abs=1e-300), t.name
@@ -73,8 +69,23 @@ def test_metrics_match_an_independent_numpy_computation(demo_pairs: dict[str, Pa
             assert t.sqnr_db == pytest.approx(10 * np.log10(f2 / sse), rel=1e-9), t.name
         if f2 and q2:
             assert t.cosine == pytest.approx(fq / np.sqrt(f2 * q2), rel=1e-9), t.name
+
+
+@pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s != "float32"])
+def test_metrics_match_an_independent_numpy_computation(demo_pairs: dict[str, Path], strategy: str) -> None:
+    c = compare(demo_pairs["float32"], demo_pairs[strategy], demo_pairs["data"], jobs=2)
+    assert c.samples == 12 and len(c.tensors) >= 15 and c.outputs
+    _check_against_numpy(demo_pairs["float32"], demo_pairs[strategy], demo_pairs["data"], c)
     out = c.outputs[0]
     assert out.kl is not None and out.kl >= 0 and out.top1 is not None and 0.9 <= out.top1 <= 1 and out.top5 == 1.0
+
+
+def test_resnet_style_metrics_match_numpy_and_every_layer_is_measured(resnet_pair: dict[str, Path]) -> None:
+    c = compare(resnet_pair["float32"], resnet_pair["int8-fallback"], resnet_pair["data"], jobs=2)
+    _check_against_numpy(resnet_pair["float32"], resnet_pair["int8-fallback"], resnet_pair["data"], c)
+    assert not c.unmatched_float and not c.unmatched_quant
+    assert sum(x.opcode == "ADD" for x in c.layers) == 3 and sum(x.opcode == "CONV_2D" for x in c.layers) == 8
+    assert c.outputs[0].sqnr_db > 15 and c.worst[0].share == max(x.share for x in c.layers)
 
 
 def test_every_activation_is_matched_and_every_op_measured(demo_pairs: dict[str, Path]) -> None:

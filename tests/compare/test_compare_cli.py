@@ -138,3 +138,16 @@ def test_the_configuration_file_applies_to_comparison_findings(demo_pairs: dict[
     assert run_cli(*args, "--isolated", cwd=tmp_path).returncode == 1
     ignored = run_cli(*args, "--isolated", "--ignore", "QC703", cwd=tmp_path)
     assert ignored.returncode == 0 and "QC703" not in ignored.stdout
+
+
+def test_metric_chooses_what_is_reported(demo_pairs: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    r = run_cli("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-only"]), "--data", str(demo_pairs["data"]),
+                "--metric", "sqnr,top1", "--format", "json", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    output = json.loads(out.read_text())["outputs"][0]
+    assert {"sqnr_db", "top1"} <= set(output) and not {"mse", "max_abs", "cosine", "kl", "top5", "mean_error"} & set(output)
+    console = run_cli("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-only"]), "--data", str(demo_pairs["data"]), "--metric", "cosine")
+    assert "cosine" in console.stdout and "SQNR" not in console.stdout.split("layers ranked")[0]
+    bad = run_cli("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-only"]), "--data", "random", "--metric", "psnr")
+    assert bad.returncode == 2 and "unknown metric 'psnr'" in bad.stderr
