@@ -115,6 +115,15 @@ class HtmlStream:
 
         if len(self.sizes) > 1:  # several models (e.g. `convert --all`'s strategies): their sizes side by side
             self.out.write(f"<section class=sizes><h2>Models compared</h2><div class=plots><figure>{html_plots.sizes(self.sizes)}</figure></div></section>")
+        accuracy = run.settings.get("accuracy")  # `convert --all --data`: each output against the float32 one
+        if isinstance(accuracy, dict) and accuracy:
+            self.out.write("<section class=accuracy><h2>Accuracy against the float32 output</h2><table><thead><tr><th>model</th>"
+                           "<th>output SQNR</th><th>top-1 agreement</th><th>data</th></tr></thead><tbody>")
+            for path, a in accuracy.items():
+                sqnr = "exact" if a.get("exact") else ("" if a.get("output_sqnr_db") is None else f"{a['output_sqnr_db']:.1f} dB")
+                top1 = "" if a.get("top1_agreement") is None else f"{a['top1_agreement']:.1%}"
+                self.out.write(f"<tr><td>{e(path)}</td><td>{sqnr}</td><td>{top1}</td><td>{e(a.get('data', ''))}</td></tr>")
+            self.out.write("</tbody></table></section>")
         self.out.write(f"<p><b>{e(summary_line(run))}; exit status {run.exit_status}</b> (qcheck {e(__version__)})</p>"
                        f"<script>{SCRIPT}</script></body></html>\n")
 

@@ -103,7 +103,8 @@ def run_convert(args: argparse.Namespace, registry: Registry) -> int:
 
         reports = tuple(r.report if r.report is not None else Report(str(r.output or r.strategy), error=r.error or "no output")
                         for r in results)
-        common.emit(argparse.Namespace(output=args.report), lambda out: registry.reporters["html"].render(Run(reports), out))
+        accuracy = {"accuracy": {str(r.output): r.accuracy for r in results if r.accuracy}}
+        common.emit(argparse.Namespace(output=args.report), lambda out: registry.reporters["html"].render(Run(reports, settings=accuracy), out))
     else:
         render(results, registry, sys.stdout, table=args.all, reports=not args.all)
     return status

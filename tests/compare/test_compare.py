@@ -13,6 +13,7 @@ import pytest
 from conftest import STRATEGIES, rewrite
 
 from qcheck.compare import Comparison, compare
+from qcheck.registry import make_registry
 
 pytestmark = [pytest.mark.tf, pytest.mark.slow]
 
@@ -193,6 +194,20 @@ def test_convert_all_with_data_adds_accuracy(demo_pairs: dict[str, Path], tmp_pa
     assert int8 is not None and fp16 is not None and int8["samples"] == 6
     assert 20 < int8["output_sqnr_db"] < fp16["output_sqnr_db"]  # type: ignore[operator]
     assert int8["top1_agreement"] == pytest.approx(1.0, abs=0.2)
+    import io
+
+    from qcheck.convert.view import render, result_json
+    from qcheck.reporting import Run
+
+    registry = make_registry()
+    assert result_json(results[1], results, registry)["accuracy"] == int8
+    table = io.StringIO()
+    render(results, registry, table, table=True, reports=False)
+    assert "output SQNR" in table.getvalue() and f"{int8['output_sqnr_db']:.1f} dB" in table.getvalue() and "reference" in table.getvalue()
+    page = io.StringIO()
+    accuracy = {str(r.output): r.accuracy for r in results if r.accuracy}
+    registry.reporters["html"].render(Run(tuple(r.report for r in results if r.report), settings={"accuracy": accuracy}), page)
+    assert "Accuracy against the float32 output" in page.getvalue() and f"{int8['output_sqnr_db']:.1f} dB" in page.getvalue()
 
 
 def test_renamed_tensors_are_matched_by_graph_position(demo_pairs: dict[str, Path], tmp_path: Path, registry: Any) -> None:
