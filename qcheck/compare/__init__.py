@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qcheck.compare.result import Comparison, TensorMetrics
 from qcheck.errors import UsageError
 from qcheck.tflite.model import Model
 from qcheck.tflite.reader import load
+
+if TYPE_CHECKING:
+    from qcheck.compare.data import Samples
 
 __all__ = ["Comparison", "compare"]
 
@@ -40,13 +44,14 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     from qcheck.compare.data import input_specs, open_samples
     from qcheck.compare.execute import run_local, run_ray
     from qcheck.compare.matching import pair_models
-    from qcheck.compare.plan import build_plan
+    from qcheck.compare.plan import build_plan, input_ranges
     from qcheck.compare.result import layer_errors, rank, tensor_metrics
     from qcheck.compare.stats import Sums
 
     fm, fbytes = _read(float_path, "float")
     qm, qbytes = _read(quant_path, "quantized")
-    source = open_samples(data, input_specs(fm.subgraphs[0]), samples=samples, preprocess=preprocess, seed=seed)
+    source = open_samples(data, input_specs(fm.subgraphs[0]), samples=samples, preprocess=preprocess, seed=seed,
+                          ranges=input_ranges(qm.subgraphs[0]))
     _check_float(fm, float_path)
     matched = pair_models(fm, qm)
     if not matched.pairs:
@@ -69,7 +74,31 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     return Comparison(
         str(float_path), str(quant_path), source.label, source.random, sums.samples, runner, tensors,
         tuple(by_index[x.op] for x in layers), worst, model_outputs(tensors, fm, qm),
-        tuple(fs.tensors[i].name for i in matched.unmatched_float), tuple(qs.tensors[i].name for i in matched.unmatched_quant), keep)
+        tuple(fs.tensors[i].name for i in matched.unmatched_float), tuple(qs.tensors[i].name for i in matched.unmatched_quant), keep,
+        notes(fm, qm, source, sums.layerwise_error, len(layers)))
+
+
+def notes(fm: Model, qm: Model, source: Samples, layerwise_error: str, measured: int) -> tuple[str, ...]:
+    """What the numbers do not cover, in plain words."""
+    out = []
+    if source.random:
+        spans = [f"[{lo:.4g}, {hi:.4g}]" for r in source.ranges if r is not None for lo, hi in [r]]
+        out.append(f"random inputs, uniform over {', '.join(spans)} (the quantized model's input range)" if spans
+                   else "random inputs, uniform over [0, 1)")
+    if layerwise_error:
+        out.append(f"the ops' own errors are not measured: the layer-wise copy of the float model does not run ({layerwise_error})")
+    # DEQUANTIZE adds no error of its own (it is exact): only the others count as unmeasured.
+    ops = sum(1 for op in qm.subgraphs[0].operators if op.opcode != "DEQUANTIZE")
+    if ops > measured:
+        out.append(f"{ops - measured} of {ops} ops of the quantized model (DEQUANTIZE aside) have no own-error measurement: "
+                   "no float op of the same type reading the same inputs (ops the converter replaced or fused, ops with state)")
+    weights = sum(1 for t in fm.subgraphs[0].tensors if fm.is_constant(t) and t.dtype in ("INT8", "UINT8", "INT4"))
+    if weights:
+        out.append(f"the float model holds {weights} integer weight tensor(s) (dynamic-range or weight-only): errors are "
+                   "measured against it, not against the original float weights")
+    if len(qm.subgraphs) > 1 or len(fm.subgraphs) > 1:
+        out.append("only the main subgraph is measured; ops inside control flow (WHILE, IF bodies) are run but not compared")
+    return tuple(out)
 
 
 def _check_float(fm: Model, path: str | os.PathLike[str]) -> None:

@@ -24,7 +24,8 @@ from qcheck.errors import UsageError
 from qcheck.tflite.model import Subgraph
 
 RANDOM_WARNING = (
-    "WARNING: comparing on RANDOM data (uniform in [0, 1)). Random inputs exercise ranges the model never sees in "
+    "WARNING: comparing on RANDOM data (uniform over the range the quantized model's input represents, else [0, 1)). "
+    "Random inputs exercise values the model never sees in "
     "use, and skip the ones it does: the errors measured say little about real accuracy. Pass real samples with "
     "--data FILE.npy|FILE.npz|IMAGE_DIR."
 )
@@ -58,6 +59,7 @@ class Samples:
     files: tuple[Path, ...] = ()
     preprocess: str = "unit"
     seed: int = 0
+    ranges: tuple[tuple[float, float] | None, ...] = ()  # random data: per input, else [0, 1)
 
     @property
     def random(self) -> bool:
@@ -75,6 +77,9 @@ class Samples:
                 rng = np.random.default_rng([self.seed, i, k])  # per sample: any shard can make its own
                 shape = (per, *(d or 1 for d in spec.shape[1:])) if spec.shape else ()
                 a = _random(rng, shape, spec.dtype)
+                span = self.ranges[k] if k < len(self.ranges) else None
+                if span is not None and a.dtype.kind == "f":
+                    a = (span[0] + (span[1] - span[0]) * a.astype(np.float64)).astype(np.float32)
             elif self.kind == "images":
                 a = np.stack([read_image(p, spec, self.preprocess) for p in self.files[i * per : (i + 1) * per]])
             else:
@@ -100,7 +105,7 @@ def _random(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.
 
 
 def open_samples(value: str | os.PathLike[str], inputs: Sequence[InputSpec], *, samples: int | None = None,
-                 preprocess: str = "unit", seed: int = 0) -> Samples:
+                 preprocess: str = "unit", seed: int = 0, ranges: Sequence[tuple[float, float] | None] = ()) -> Samples:
     """Check `value` ("random", .npy/.npz, image folder) against the float model's inputs; read nothing else yet."""
     if samples is not None and samples < 1:
         raise UsageError(f"--samples must be at least 1, got {samples}")
@@ -114,7 +119,7 @@ def open_samples(value: str | os.PathLike[str], inputs: Sequence[InputSpec], *, 
         if unknown:
             raise UsageError(f"cannot make random data for {unknown[0].describe()}: its size is unknown; pass real samples")
         count = samples or 100
-        return Samples(tuple(inputs), count, f"{count} random sample{'s' * (count != 1)}", "random", seed=seed)
+        return Samples(tuple(inputs), count, f"{count} random sample{'s' * (count != 1)}", "random", seed=seed, ranges=tuple(ranges))
     path = Path(value)
     if path.is_dir():
         spec = image_input(inputs)

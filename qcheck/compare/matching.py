@@ -45,6 +45,8 @@ def activation(model: Model, sub: Subgraph, t: Tensor | None) -> bool:
     """A tensor computed at run time (or fed), in a type the comparison can read as real numbers."""
     if t is None or t.is_variable or model.is_constant(t) or (t.index not in sub.producers and t.index not in sub.inputs):
         return False
+    if not sub.consumers.get(t.index) and t.index not in sub.outputs and t.index not in sub.inputs:
+        return False  # nothing reads it: LiteRT may never allocate it (a fake-quant graph's dead DEQUANTIZE)
     producer = sub.producer(t.index)
     if producer is not None and producer.opcode == "DEQUANTIZE" and producer.inputs:
         source = sub.tensor(producer.inputs[0])

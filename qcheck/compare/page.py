@@ -59,6 +59,7 @@ def html_page(c: Comparison, report: Report, out: TextIO) -> None:
     w(f"<h1>{escape(c.quant_path)} against {escape(c.float_path)}</h1><p>{c.samples} samples: {escape(c.data)}</p>")
     if c.random_data:
         w("<p class=warning>Random data: these errors say little about accuracy on real inputs.</p>")
+    w("".join(f"<p>Note: {escape(n)}</p>" for n in c.notes))
     w("<h2>Model outputs</h2><table><tr><th>output<th>SQNR<th>MSE<th>max |error|<th>cosine<th>KL<th>top-1<th>top-5</tr>")
     for t in c.outputs:
         cells = [_db(t.sqnr_db), f"{t.mse:.4g}", f"{t.max_abs:.4g}", *(f"{v:.4g}" if v is not None else "" for v in (t.cosine, t.kl, t.top1, t.top5))]

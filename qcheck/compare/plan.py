@@ -43,7 +43,37 @@ def quant_inputs(fs: Subgraph, qs: Subgraph) -> tuple[QParams, ...]:
     q_names = [qs.tensors[i].name for i in qs.inputs]
     if sorted(f_names) == sorted(q_names) and f_names != q_names:
         raise UsageError("the two models take their inputs in different orders; qcheck compare needs the same order")
+    for i, (fi, qi) in enumerate(zip(fs.inputs, qs.inputs, strict=True)):
+        ft, qt = fs.tensors[fi], qs.tensors[qi]
+        if ft.dtype in FLOAT_TYPES and qt.dtype not in FLOAT_TYPES and qparams(qs, qi) is None:
+            raise UsageError(f"input {i} of the quantized model ({qt.name!r}) is {qt.dtype} without a scale: qcheck cannot tell how "
+                             f"the float model's {ft.dtype} input {ft.name!r} maps to it")
     return tuple(qparams(qs, i) for i in qs.inputs)
+
+
+def input_ranges(qs: Subgraph) -> tuple[tuple[float, float] | None, ...]:
+    """The real range each input of the quantized model represents: its own scale, or the QUANTIZE that reads it.
+
+    Random data drawn there exercises what calibration saw, instead of [0, 1) that a model fed 0..255 reads as black.
+    """
+    out: list[tuple[float, float] | None] = []
+    for i in qs.inputs:
+        index = i
+        if qs.tensors[i].dtype in FLOAT_TYPES:
+            reader = next((op for op in qs.consumers_of(i) if op.opcode == "QUANTIZE" and op.outputs), None)
+            index = reader.outputs[0] if reader is not None else -1
+        qp = qparams(qs, index) if 0 <= index < len(qs.tensors) else None
+        dtype = qs.tensors[index].dtype if 0 <= index < len(qs.tensors) else ""
+        if qp is None or qp[0].size != 1 or dtype not in _INT_RANGE or not np.isfinite(qp[0][0]) or qp[0][0] <= 0:
+            out.append(None)
+            continue
+        lo, hi = _INT_RANGE[dtype]
+        scale, zero = float(qp[0][0]), float(qp[1][0])
+        out.append((scale * (lo - zero), scale * (hi - zero)))
+    return tuple(out)
+
+
+_INT_RANGE = {"INT8": (-128, 127), "UINT8": (0, 255), "INT16": (-32768, 32767)}
 
 
 def build_plan(fm: Model, qm: Model, float_bytes: bytes, quant_bytes: bytes, matched: Matched, timeout: float) -> Plan:

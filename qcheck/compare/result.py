@@ -42,6 +42,7 @@ class TensorMetrics:
     kl: float | None = None  # probability outputs only
     top1: float | None = None  # classifier outputs only
     top5: float | None = None
+    nonfinite: int = 0  # elements left out of the metrics: NaN or infinite in either model
 
     @property
     def nsr(self) -> float:
@@ -78,6 +79,7 @@ class LayerError:
     accumulated: float  # the noise-to-signal ratio at its output, everything included
     share: float = 0.0  # of all error introduced in the model
     channel: ChannelError | None = None  # ops with per-channel weights: the channel with most of the error
+    nonfinite: int = 0  # elements left out: NaN or infinite (e.g. the float op's RSQRT of 0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Comparison:
     unmatched_float: tuple[str, ...]
     unmatched_quant: tuple[str, ...]
     keep_float: tuple[LayerError, ...]  # keeping these ops in float recovers most of the introduced error
+    notes: tuple[str, ...] = ()  # what the numbers do not cover, and why
     findings: tuple[object, ...] = field(default=())  # qcheck.findings.Finding, QC7xx (set by the engine)
 
 
@@ -114,7 +117,8 @@ def tensor_metrics(fm: Model, qm: Model, plan: Plan, matched: Matched, sums: Sum
         out.append(TensorMetrics(
             ft.name, qt.name, qt.index, ft.index, pair.how, qt.dtype, producer, qs.operators[producer].opcode if producer >= 0 else "input",
             int(n), row[SSE] / n, float(sums.tensor_max[k]), row[SE] / n, row[SFQ] / denominator if denominator else None,
-            _db(row[SF2], row[SSE]), kl, sums.topk[k, 1] / rows if rows else None, sums.topk[k, 2] / rows if rows else None))
+            _db(row[SF2], row[SSE]), kl, sums.topk[k, 1] / rows if rows else None, sums.topk[k, 2] / rows if rows else None,
+            int(sums.tensor_nonfinite[k])))
     return tuple(out)
 
 
@@ -125,7 +129,7 @@ def layer_errors(qm: Model, plan: Plan, sums: Sums, tensors: tuple[TensorMetrics
     out = []
     for k, lp in enumerate(plan.layers):
         row = sums.layer[k]
-        if row[LN] == 0:
+        if row[LN] == 0 or (sums.layerwise_error and not lp.in_quant_model):
             continue
         op = qs.operators[qs.producers[lp.quant_output]]
         t = qs.tensors[lp.quant_output]
@@ -137,7 +141,8 @@ def layer_errors(qm: Model, plan: Plan, sums: Sums, tensors: tuple[TensorMetrics
         channel = _worst_channel(qm, op.inputs, sums.channel_sse[k], sums.channel_r2[k])
         out.append(LayerError(op.index, op.opcode, t.index, t.name, float_names.get(t.index, t.name), t.dtype, scale, int(qp[1][0]) if qp else None, mse,
                               math.sqrt(mse) / scale if scale else None, float(sums.layer_max[k]), _db(row[LR2], row[LSSE]),
-                              introduced, inherited, accumulated.get(t.index, math.nan), channel=channel))
+                              introduced, inherited, accumulated.get(t.index, math.nan), channel=channel,
+                              nonfinite=int(sums.layer_nonfinite[k])))
     return tuple(out)
 
 

@@ -29,11 +29,15 @@ class Sums:
     channel_r2: list[np.ndarray]  # per layer: sum ref^2 per output channel
     kl: np.ndarray  # (pairs, 2): sum of per-row KL(float || quantized), rows (probability outputs only)
     topk: np.ndarray  # (pairs, 3): rows, top-1 agreements, float top-1 within quantized top-5 (classifier outputs)
+    tensor_nonfinite: np.ndarray  # (pairs,) elements left out: NaN or infinite on either side
+    layer_nonfinite: np.ndarray  # (layers,)
+    layerwise_error: str = ""  # why the layer-wise model could not run (its sums are then not used)
 
     @classmethod
     def zeros(cls, pairs: int, layers: int, channels: list[int]) -> Sums:
         return cls(0, np.zeros((pairs, 8)), np.zeros(pairs), np.zeros((layers, 4)), np.zeros(layers),
-                   [np.zeros(c) for c in channels], [np.zeros(c) for c in channels], np.zeros((pairs, 2)), np.zeros((pairs, 3)))
+                   [np.zeros(c) for c in channels], [np.zeros(c) for c in channels], np.zeros((pairs, 2)), np.zeros((pairs, 3)),
+                   np.zeros(pairs), np.zeros(layers))
 
     def merge(self, other: Sums) -> None:
         """Add `other` (the next shard) into these sums."""
@@ -48,11 +52,16 @@ class Sums:
             mine += theirs
         self.kl += other.kl
         self.topk += other.topk
+        self.tensor_nonfinite += other.tensor_nonfinite
+        self.layer_nonfinite += other.layer_nonfinite
+        self.layerwise_error = self.layerwise_error or other.layerwise_error
 
     def add_tensor(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
+        f, q, dropped = _finite(f, q)
+        self.tensor_nonfinite[k] += dropped
         err = q - f
         row = self.tensor[k]
-        row[N] += f.size
+        row[N] += f.size - dropped
         row[SF] += f.sum()
         row[SF2] += np.square(f).sum()
         row[SQ] += q.sum()
@@ -64,9 +73,11 @@ class Sums:
             self.tensor_max[k] = max(self.tensor_max[k], float(np.abs(err).max()))
 
     def add_layer(self, k: int, ref: np.ndarray, q: np.ndarray) -> None:
+        ref, q, dropped = _finite(ref, q)
+        self.layer_nonfinite[k] += dropped
         err = q - ref
         row = self.layer[k]
-        row[LN] += ref.size
+        row[LN] += ref.size - dropped
         row[LR2] += np.square(ref).sum()
         row[LSSE] += np.square(err).sum()
         row[LSE] += err.sum()
@@ -79,7 +90,7 @@ class Sums:
 
     def add_probabilities(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
         """KL(float || quantized) per row of a probability output (its last axis sums to 1)."""
-        if not f.ndim:
+        if not f.ndim or not (np.isfinite(f).all() and np.isfinite(q).all()):
             return
         p = np.clip(f.reshape(-1, f.shape[-1]), 1e-12, None)
         r = np.clip(q.reshape(-1, q.shape[-1]), 1e-12, None)
@@ -89,7 +100,21 @@ class Sums:
 
     def add_classes(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
         """Top-1 and top-5 agreement of a classifier output (rows of class scores)."""
+        if not (np.isfinite(f).all() and np.isfinite(q).all()):
+            return
         fr, qr = f.reshape(-1, f.shape[-1]), q.reshape(-1, q.shape[-1])
         best = fr.argmax(axis=1)
         top5 = np.argsort(-qr, axis=1, kind="stable")[:, :5]
         self.topk[k] += (fr.shape[0], float((qr.argmax(axis=1) == best).sum()), float((top5 == best[:, None]).any(axis=1).sum()))
+
+
+def _finite(f: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Both sides with NaN and infinite elements zeroed on both (they then add nothing), and how many there were.
+
+    A float op can give infinity where its quantized version saturates (RSQRT of 0): such an element has
+    no finite error, and letting it in would make every sum NaN.
+    """
+    ok = np.isfinite(f) & np.isfinite(q)
+    if ok.all():
+        return f, q, 0
+    return np.where(ok, f, 0.0), np.where(ok, q, 0.0), int(ok.size - np.count_nonzero(ok))

@@ -71,6 +71,7 @@ def comparison_data(c: Comparison, report: Report, exit_status: int, settings: M
         "layers": [layer_data(x) for x in c.layers],
         "tensors": [tensor_data(t, metrics) for t in c.tensors],
         "unmatched": {"float": list(c.unmatched_float), "quantized": list(c.unmatched_quant)},
+        "notes": list(c.notes),
         "findings": [{"code": f.code, "name": f.rule, "severity": str(f.severity), "message": f.message,
                       "location": f.location._asdict()} for f in report.findings],
         "exit_status": exit_status,
@@ -89,6 +90,8 @@ def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False, 
         w(f"compared {c.quant_path} with {c.float_path} on {c.data}\n")
         if c.random_data:
             w("  (random data: these errors say little about accuracy on real inputs)\n")
+        for note in c.notes:
+            w(f"  note: {note}\n")
         labels = {"sqnr": "SQNR", "mse": "MSE", "max_abs": "max |error|", "mean_error": "mean error", "cosine": "cosine", "kl": "KL",
                   "top1": "top-1", "top5": "top-5"}
         for t in c.outputs:

@@ -82,12 +82,25 @@ def _interpreter(content: bytes) -> Any:
 def _interpreters(plan: Plan) -> tuple[Any, Any, Any]:
     if _STATE.get("key") != plan.key:
         _STATE.clear()
-        _STATE.update(key=plan.key, f=_interpreter(plan.float_model), q=_interpreter(plan.quant_model),
-                      l=_interpreter(plan.layerwise_model) if plan.layerwise_model else None, shapes={})
-        for name in ("f", "q", "l"):
-            if _STATE[name] is not None:
-                _STATE[name].allocate_tensors()
+        _STATE.update(key=plan.key, shapes={}, layerwise_error="")
+        _STATE["f"] = _ready(plan.float_model, "float")
+        _STATE["q"] = _ready(plan.quant_model, "quantized")
+        _STATE["l"] = None
+        if plan.layerwise_model:
+            try:
+                _STATE["l"] = _ready(plan.layerwise_model, "layer-wise")
+            except ValueError as e:  # the comparison goes on without the ops' own errors, and says why
+                _STATE["layerwise_error"] = str(e)
     return _STATE["f"], _STATE["q"], _STATE["l"]
+
+
+def _ready(content: bytes, role: str) -> Any:
+    try:
+        it = _interpreter(content)
+        it.allocate_tensors()
+        return it
+    except (ValueError, RuntimeError) as e:
+        raise ValueError(f"the {role} model: {' '.join(str(e).split())}") from None
 
 
 def _feed(it: Any, indices: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
@@ -116,6 +129,14 @@ class _RealValues:
         return self.cache[t]
 
 
+def _run(it: Any, role: str, indices: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
+    try:
+        _feed(it, indices, arrays)
+        it.invoke()
+    except (ValueError, RuntimeError) as e:
+        raise ValueError(f"the {role} model: {' '.join(str(e).split())}") from None
+
+
 def run_shard(plan: Plan, batch: Sequence[Sequence[np.ndarray]]) -> Sums:
     """The sums of one shard, under an alarm: a model that hangs the interpreter kills this worker, not the run."""
     signal.alarm(max(1, int(plan.timeout * max(1, len(batch)) + 0.999)))
@@ -130,12 +151,11 @@ def _shard(plan: Plan, batch: Sequence[Sequence[np.ndarray]]) -> Sums:
     sums = Sums.zeros(len(plan.pairs), len(plan.layers), [layer.channels for layer in plan.layers])
     f_in = [d["index"] for d in fi.get_input_details()]
     q_details = qi.get_input_details()
+    sums.layerwise_error = _STATE["layerwise_error"]
     for sample in batch:
-        _feed(fi, f_in, sample)
-        fi.invoke()
+        _run(fi, "float", f_in, sample)
         q_arrays = [quantize(x, qp, d["dtype"]) for x, qp, d in zip(sample, plan.quant_inputs, q_details, strict=True)]
-        _feed(qi, [d["index"] for d in q_details], q_arrays)
-        qi.invoke()
+        _run(qi, "quantized", [d["index"] for d in q_details], q_arrays)
         quant_real = _RealValues(qi, plan)
 
         for k, (ft, qt) in enumerate(plan.pairs):
@@ -150,8 +170,11 @@ def _shard(plan: Plan, batch: Sequence[Sequence[np.ndarray]]) -> Sums:
                     sums.add_classes(k, f, q)
         if li is not None:
             fresh = [(t, qt) for layer in plan.layers if not layer.in_quant_model for t, qt in layer.feeds]
-            _feed(li, [*f_in, *(t for t, _ in fresh)], [*sample, *(quant_real(qt).astype(np.float32) for _, qt in fresh)])
-            li.invoke()
+            try:
+                _run(li, "layer-wise", [*f_in, *(t for t, _ in fresh)], [*sample, *(quant_real(qt).astype(np.float32) for _, qt in fresh)])
+            except ValueError as e:
+                _STATE["l"], _STATE["layerwise_error"] = None, str(e)
+                sums.layerwise_error, li = str(e), None
         for k, layer in enumerate(plan.layers):
             if layer.in_quant_model:
                 ref = quant_real(layer.reference)

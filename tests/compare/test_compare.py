@@ -229,3 +229,48 @@ def test_renamed_tensors_are_matched_by_graph_position(demo_pairs: dict[str, Pat
 
     codes = [f.code for f in compare_report(load(renamed), registry, (c, Thresholds()), str(renamed)).findings]
     assert "QC705" not in codes or not c.unmatched_float
+
+
+def test_a_dead_dequantize_output_is_left_out_not_a_failure(demo_pairs: dict[str, Path], tmp_path: Path) -> None:
+    """A fake-quant graph's QUANTIZE feeding a DEQUANTIZE nothing reads: LiteRT never allocates its output."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    def dead_branch(sub: Any) -> int:
+        source = next(op.outputs[0] for op in sub.operators if sub.tensors[op.outputs[0]].type == schema.TensorType.INT8)
+        t = schema.TensorT()
+        t.shape, t.type, t.name, t.buffer = sub.tensors[source].shape, schema.TensorType.FLOAT32, b"dead", 0
+        sub.tensors.append(t)
+        op = schema.OperatorT()
+        op.opcodeIndex = sub.operators[-1].opcodeIndex  # the model's last op is its output DEQUANTIZE
+        op.inputs, op.outputs = [source], [len(sub.tensors) - 1]
+        sub.operators.insert(len(sub.operators) - 1, op)
+        return len(sub.tensors) - 1
+
+    dead = tmp_path / "dead.tflite"
+    rewrite(demo_pairs["int8-fallback"], dead, dead_branch)
+    c = compare(demo_pairs["float32"], dead, demo_pairs["data"], samples=4)
+    assert "dead" not in {t.quant_name for t in c.tensors} and c.outputs and c.layers
+
+
+def test_a_layerwise_model_that_does_not_run_leaves_the_rest_and_says_why(demo_pairs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import qcheck.compare.plan as plan
+
+    real = plan.layerwise_model
+    monkeypatch.setattr(plan, "layerwise_model", lambda data, layers: (b"not a model", real(data, layers)[1]))
+    c = compare(demo_pairs["float32"], demo_pairs["int8-fallback"], demo_pairs["data"], samples=4, jobs=2)
+    assert c.outputs and c.tensors and {x.opcode for x in c.layers} == {"QUANTIZE"}
+    assert any("the layer-wise copy of the float model does not run (the layer-wise model:" in n for n in c.notes)
+
+
+def test_random_data_spans_the_quantized_inputs_range(demo_pairs: dict[str, Path]) -> None:
+    from qcheck.compare.plan import input_ranges
+    from qcheck.tflite.reader import load
+
+    q = load(demo_pairs["int8-only"]).subgraphs[0].tensors[load(demo_pairs["int8-only"]).subgraphs[0].inputs[0]].quantization
+    assert q is not None
+    (lo, hi), = input_ranges(load(demo_pairs["int8-only"]).subgraphs[0])
+    assert (lo, hi) == pytest.approx((float(q.scale[0]) * (-128 - int(q.zero_point[0])), float(q.scale[0]) * (127 - int(q.zero_point[0]))))
+    assert input_ranges(load(demo_pairs["int8-fallback"]).subgraphs[0])[0] == pytest.approx((lo, hi))  # through its input QUANTIZE
+    assert input_ranges(load(demo_pairs["dynamic-range"]).subgraphs[0]) == (None,)
+    c = compare(demo_pairs["float32"], demo_pairs["int8-only"], "random", samples=3)
+    assert any(f"uniform over [{lo:.4g}, {hi:.4g}]" in n for n in c.notes)

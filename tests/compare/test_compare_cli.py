@@ -151,3 +151,13 @@ def test_metric_chooses_what_is_reported(demo_pairs: dict[str, Path], tmp_path: 
     assert "cosine" in console.stdout and "SQNR" not in console.stdout.split("layers ranked")[0]
     bad = run_cli("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-only"]), "--data", "random", "--metric", "psnr")
     assert bad.returncode == 2 and "unknown metric 'psnr'" in bad.stderr
+
+
+def test_an_integer_input_without_a_scale_is_refused(demo_pairs: dict[str, Path], tmp_path: Path) -> None:
+    def unscaled(sub: object) -> None:
+        sub.tensors[sub.inputs[0]].quantization = None  # type: ignore[attr-defined]
+
+    raw = tmp_path / "raw-input.tflite"
+    rewrite(demo_pairs["int8-only"], raw, unscaled)
+    r = run_cli("compare", str(demo_pairs["float32"]), str(raw), "--data", "random", "--samples", "2")
+    assert r.returncode == 2 and "is INT8 without a scale: qcheck cannot tell how the float model's FLOAT32 input" in r.stderr

@@ -100,3 +100,13 @@ def test_a_dead_worker_or_a_refusal_is_one_line() -> None:
         _answer(broken, 8, 16, 60.0)
     with pytest.raises(RuntimeFailure, match=r"^LiteRT could not run the models on samples 0-7: Didn't find op .* might be supported\.$"):
         _answer(refused, 0, 8, 60.0)
+
+
+def test_non_finite_elements_are_counted_and_left_out() -> None:
+    s = Sums.zeros(1, 1, [2])
+    ref = np.array([[np.inf, 1.0], [2.0, np.nan]])
+    s.add_layer(0, ref, np.array([[127.0, 1.5], [2.0, 3.0]]))
+    s.add_tensor(0, ref, np.array([[1.0, 1.0], [2.0, 2.0]]))
+    assert s.layer_nonfinite[0] == 2 and s.layer[0, 0] == 2 and s.layer[0, 2] == pytest.approx(0.25)
+    assert s.tensor_nonfinite[0] == 2 and s.tensor[0, 0] == 2 and s.tensor[0, SSE] == 0
+    assert np.isfinite(s.layer).all() and np.isfinite(s.tensor).all() and np.isfinite(s.channel_sse[0]).all()
