@@ -253,7 +253,7 @@ def test_a_dead_dequantize_output_is_left_out_not_a_failure(demo_pairs: dict[str
 
 
 def test_a_layerwise_model_that_does_not_run_leaves_the_rest_and_says_why(demo_pairs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    import qcheck.compare.plan as plan
+    from qcheck.compare import plan
 
     real = plan.layerwise_model
     monkeypatch.setattr(plan, "layerwise_model", lambda data, layers: (b"not a model", real(data, layers)[1]))
