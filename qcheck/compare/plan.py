@@ -52,7 +52,8 @@ def quant_inputs(fs: Subgraph, qs: Subgraph) -> tuple[QParams, ...]:
 
 
 def input_ranges(qs: Subgraph) -> tuple[tuple[float, float] | None, ...]:
-    """The real range each input of the quantized model represents: its own scale, or the QUANTIZE that reads it.
+    """The real range each input of the quantized model represents: the calibrated min/max the file keeps, else what
+    its scale and zero point span; on the input itself or on the QUANTIZE that reads it.
 
     Random data drawn there exercises what calibration saw, instead of [0, 1) that a model fed 0..255 reads as black.
     """
@@ -64,6 +65,11 @@ def input_ranges(qs: Subgraph) -> tuple[tuple[float, float] | None, ...]:
             index = reader.outputs[0] if reader is not None else -1
         qp = qparams(qs, index) if 0 <= index < len(qs.tensors) else None
         dtype = qs.tensors[index].dtype if 0 <= index < len(qs.tensors) else ""
+        q = qs.tensors[index].quantization if dtype else None
+        if q is not None and q.min is not None and q.max is not None and q.min.size == q.max.size == 1 \
+                and np.isfinite(q.min[0]) and np.isfinite(q.max[0]) and q.min[0] < q.max[0]:
+            out.append((float(q.min[0]), float(q.max[0])))  # the calibrated range, which the converter keeps (16x8 does)
+            continue
         if qp is None or qp[0].size != 1 or dtype not in _INT_RANGE or not np.isfinite(qp[0][0]) or qp[0][0] <= 0:
             out.append(None)
             continue
