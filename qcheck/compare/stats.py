@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Columns of Sums.tensor: count, sum f, sum f^2, sum q, sum q^2, sum f*q, sum (q-f)^2, sum (q-f)
-N, SF, SF2, SQ, SQ2, SFQ, SSE, SE = range(8)
+# Columns of Sums.tensor: count, sum f^2, sum q^2, sum f*q, sum (q-f)^2, sum (q-f)
+N, SF2, SQ2, SFQ, SSE, SE = range(6)
 # Columns of Sums.layer: count, sum ref^2, sum (q-ref)^2, sum (q-ref)
 LN, LR2, LSSE, LSE = range(4)
 
@@ -16,12 +16,13 @@ LN, LR2, LSSE, LSE = range(4)
 class Sums:
     """Float64 sums over samples. Adding shards in the same order gives the same bits in any process.
 
-    numpy's own pairwise sums only: a BLAS dot product splits its work by thread count, which differs
-    between a local pool and Ray's workers (OMP_NUM_THREADS=1), and would change the last bits.
+    numpy's own loops only (pairwise sums, einsum's products): a BLAS dot product splits its work by
+    thread count, which differs between a local pool and Ray's workers (OMP_NUM_THREADS=1), and would
+    change the last bits.
     """
 
     samples: int
-    tensor: np.ndarray  # (pairs, 8)
+    tensor: np.ndarray  # (pairs, 6)
     tensor_max: np.ndarray  # (pairs,) largest |q - f|
     layer: np.ndarray  # (layers, 4)
     layer_max: np.ndarray  # (layers,) largest |q - ref|
@@ -35,7 +36,7 @@ class Sums:
 
     @classmethod
     def zeros(cls, pairs: int, layers: int, channels: list[int]) -> Sums:
-        return cls(0, np.zeros((pairs, 8)), np.zeros(pairs), np.zeros((layers, 4)), np.zeros(layers),
+        return cls(0, np.zeros((pairs, 6)), np.zeros(pairs), np.zeros((layers, 4)), np.zeros(layers),
                    [np.zeros(c) for c in channels], [np.zeros(c) for c in channels], np.zeros((pairs, 2)), np.zeros((pairs, 3)),
                    np.zeros(pairs), np.zeros(layers))
 
@@ -57,36 +58,41 @@ class Sums:
         self.layerwise_error = self.layerwise_error or other.layerwise_error
 
     def add_tensor(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
-        f, q, dropped = _finite(f, q)
-        self.tensor_nonfinite[k] += dropped
-        err = q - f
+        err, total, dropped = _difference(f, q)
+        if dropped:
+            f, q, _ = _finite(f, q)
+            self.tensor_nonfinite[k] += dropped
         row = self.tensor[k]
         row[N] += f.size - dropped
-        row[SF] += f.sum()
-        row[SF2] += np.square(f).sum()
-        row[SQ] += q.sum()
-        row[SQ2] += np.square(q).sum()
-        row[SFQ] += (f * q).sum()
-        row[SSE] += np.square(err).sum()
-        row[SE] += err.sum()
+        row[SF2] += _dot(f, f)
+        row[SQ2] += _dot(q, q)
+        row[SFQ] += _dot(f, q)
+        row[SSE] += _dot(err, err)
+        row[SE] += total
         if err.size:
-            self.tensor_max[k] = max(self.tensor_max[k], float(np.abs(err).max()))
+            self.tensor_max[k] = max(self.tensor_max[k], float(err.max()), -float(err.min()))
 
     def add_layer(self, k: int, ref: np.ndarray, q: np.ndarray) -> None:
-        ref, q, dropped = _finite(ref, q)
-        self.layer_nonfinite[k] += dropped
-        err = q - ref
+        err, total, dropped = _difference(ref, q)
+        if dropped:
+            ref, q, _ = _finite(ref, q)
+            self.layer_nonfinite[k] += dropped
         row = self.layer[k]
         row[LN] += ref.size - dropped
-        row[LR2] += np.square(ref).sum()
-        row[LSSE] += np.square(err).sum()
-        row[LSE] += err.sum()
+        row[LSE] += total
         if err.size:
-            self.layer_max[k] = max(self.layer_max[k], float(np.abs(err).max()))
+            self.layer_max[k] = max(self.layer_max[k], float(err.max()), -float(err.min()))
         channels = self.channel_sse[k].size
         if channels and ref.ndim and ref.shape[-1] == channels:
-            self.channel_sse[k] += np.square(err).reshape(-1, channels).sum(axis=0)
-            self.channel_r2[k] += np.square(ref).reshape(-1, channels).sum(axis=0)
+            per_sse = np.square(err).reshape(-1, channels).sum(axis=0)
+            per_r2 = np.square(ref).reshape(-1, channels).sum(axis=0)
+            self.channel_sse[k] += per_sse
+            self.channel_r2[k] += per_r2
+            row[LSSE] += per_sse.sum()
+            row[LR2] += per_r2.sum()
+        else:
+            row[LSSE] += _dot(err, err)
+            row[LR2] += _dot(ref, ref)
 
     def add_probabilities(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
         """KL(float || quantized) per row of a probability output (its last axis sums to 1)."""
@@ -118,3 +124,22 @@ def _finite(f: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     if ok.all():
         return f, q, 0
     return np.where(ok, f, 0.0), np.where(ok, q, 0.0), int(ok.size - np.count_nonzero(ok))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """sum(a * b) in one pass, without a temporary; einsum without `optimize` never calls BLAS."""
+    return float(np.einsum("i,i->", a.ravel(), b.ravel()))
+
+
+def _difference(f: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """q - f, its sum, and how many elements are NaN or infinite on either side (then zeroed in the difference).
+
+    Any such element shows in the difference, whose sum is then not finite: the common case costs no extra pass.
+    """
+    err = q - f
+    total = float(err.sum())
+    if np.isfinite(total):
+        return err, total, 0
+    f, q, dropped = _finite(f, q)
+    err = q - f
+    return err, float(err.sum()), dropped
