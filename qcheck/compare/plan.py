@@ -102,8 +102,8 @@ def build_plan(fm: Model, qm: Model, float_bytes: bytes, quant_bytes: bytes, mat
                         if ft in outputs and len(fs.tensors[ft].shape) == 2 and fs.tensors[ft].shape[-1] >= 2)
     needed = {qt for _, qt in pairs} | {p.quant_output for p in plans} | {qt for p in plans for _, qt in p.feeds}
     needed |= {p.reference for p in plans if p.in_quant_model}
-    import hashlib  # (not at import time: see qcheck.compare.compare)
+    import uuid  # (not at import time: see qcheck.compare.compare)
 
-    key = hashlib.sha256(float_bytes + quant_bytes + repr(pairs).encode())
-    return Plan(key.hexdigest(), float_bytes, quant_bytes, rewired, pairs, {t: qparams(qs, t) for t in sorted(needed)},
+    # Names this plan for the workers, which keep one plan's interpreters: one per comparison is enough.
+    return Plan(uuid.uuid4().hex, float_bytes, quant_bytes, rewired, pairs, {t: qparams(qs, t) for t in sorted(needed)},
                 tuple(plans), probabilities, classifiers, quant_inputs(fs, qs), timeout)

