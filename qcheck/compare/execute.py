@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from qcheck.compare.data import Samples
@@ -85,7 +86,14 @@ def _answer(get: Callable[[], Sums], lo: int, hi: int, timeout: float) -> Sums:
         raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {' '.join(str(e).split())[:300]}") from None
 
 
-def _ray_shard(plan: Plan, batch: list[list[Any]]) -> Sums:
+def _ray_shard(key: str, plan_ref: list[Any], batch: list[list[Any]]) -> Sums:
+    """A Ray task: the plan (hundreds of MB of models) is fetched from the object store only by a worker
+    that does not hold it yet; passed as a plain argument, Ray would copy it into every task."""
+    plan = _PLAN.get("plan")
+    if plan is None or plan.key != key:
+        import ray
+
+        plan = _PLAN["plan"] = ray.get(plan_ref[0])
     return run_shard(plan, batch)
 
 
@@ -97,12 +105,17 @@ def run_ray(plan: Plan, samples: Samples, address: str | None, jobs: int, zero: 
     except ImportError:
         raise UsageError("--ray needs Ray: pip install 'qcheck[ray]'") from None
     started = not ray.is_initialized()
+    if started and address:
+        _reachable(address)
     if started:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
         try:
-            ray.init(address=address, **options) if address else ray.init(num_cpus=jobs, **options)
+            with _quiet_stderr():  # Ray's C++ core logs every retry of a failed connection; one line says it below
+                ray.init(address=address, **options) if address else ray.init(num_cpus=jobs, **options)
         except (ConnectionError, RuntimeError, ValueError) as e:
-            raise UsageError(f"cannot start or reach Ray{' at ' + address if address else ''}: {e}") from None
+            hint = " (a cluster with token authentication, the default since Ray 2.59, needs its token: RAY_AUTH_TOKEN, see " \
+                   "`ray get-auth-token`)" if address else ""
+            raise UsageError(f"cannot start or reach Ray{' at ' + address if address else ''}: {e}{hint}") from None
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(_ray_shard)
         plan_ref = ray.put(plan)
@@ -114,7 +127,7 @@ def run_ray(plan: Plan, samples: Samples, address: str | None, jobs: int, zero: 
             while todo or pending:
                 while todo and len(pending) < width:
                     lo, hi = todo.popleft()
-                    pending.append(((lo, hi), task.remote(plan_ref, samples.shard(lo, hi))))
+                    pending.append(((lo, hi), task.remote(plan.key, [plan_ref], samples.shard(lo, hi))))
                 (lo, hi), ref = pending.popleft()
                 yield hi, _ray_answer(ray, ref, lo, hi, plan.timeout)
 
@@ -122,6 +135,35 @@ def run_ray(plan: Plan, samples: Samples, address: str | None, jobs: int, zero: 
     finally:
         if started:
             ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """A HOST:PORT nothing listens on fails here at once: ray.init would retry for minutes."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", "ray://...": Ray resolves those itself
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise UsageError(f"cannot reach Ray at {address}: {e.strerror or e}") from None
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _ray_answer(ray: Any, ref: Any, lo: int, hi: int, timeout: float) -> Sums:

@@ -161,7 +161,8 @@ def rank(layers: tuple[LayerError, ...]) -> tuple[tuple[LayerError, ...], tuple[
     """Layers with their share of the error introduced, worst first; and the few to keep in float.
 
     The suggestion takes the worst ops until they hold 80% of the introduced error (at most 5), leaving out
-    QUANTIZE and DEQUANTIZE, which keeping in float would not remove.
+    QUANTIZE and DEQUANTIZE, which keeping in float would not remove, and ops with 16-bit or float outputs:
+    the way to keep ops in float (TensorFlow's denylisted_nodes, `convert --keep-float`) is for int8 models.
     """
     total = sum(x.introduced for x in layers if math.isfinite(x.introduced))
     shared = [x if not total else _with_share(x, total) for x in layers]
@@ -171,7 +172,7 @@ def rank(layers: tuple[LayerError, ...]) -> tuple[tuple[LayerError, ...], tuple[
     for x in worst:
         if held >= 0.8 or len(keep) == 5 or x.introduced <= 0:
             break
-        if x.opcode not in ("QUANTIZE", "DEQUANTIZE"):
+        if x.opcode not in ("QUANTIZE", "DEQUANTIZE") and x.dtype in ("INT8", "UINT8"):
             keep.append(x)
             held += x.share
     return worst, tuple(keep)

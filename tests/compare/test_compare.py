@@ -94,6 +94,8 @@ def test_every_activation_is_matched_and_every_op_measured(demo_pairs: dict[str,
         c = compare(demo_pairs["float32"], demo_pairs[strategy], demo_pairs["data"], samples=4)
         assert not c.unmatched_float and not c.unmatched_quant, strategy
         assert {x.opcode for x in c.layers} >= {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED", "SOFTMAX"}, strategy
+        # Keeping ops in float is advised where it can be done: int8 models (TensorFlow's denylisted_nodes).
+        assert bool(c.keep_float) == (strategy in ("int8-fallback", "int8-only-uint8io")), strategy
 
 
 def _plant_activation_scale(sub: Any) -> int:

@@ -161,3 +161,14 @@ def test_an_integer_input_without_a_scale_is_refused(demo_pairs: dict[str, Path]
     rewrite(demo_pairs["int8-only"], raw, unscaled)
     r = run_cli("compare", str(demo_pairs["float32"]), str(raw), "--data", "random", "--samples", "2")
     assert r.returncode == 2 and "is INT8 without a scale: qcheck cannot tell how the float model's FLOAT32 input" in r.stderr
+
+
+def test_an_unreachable_ray_address_is_one_line_at_once(demo_pairs: dict[str, Path]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        r = run_cli("compare", str(demo_pairs["float32"]), str(demo_pairs["int8-fallback"]), "--data", "random", "--samples", "2",
+                    "--ray", f"127.0.0.1:{port}")
+    assert r.returncode == 2 and f"cannot reach Ray at 127.0.0.1:{port}" in r.stderr and "Traceback" not in r.stderr
