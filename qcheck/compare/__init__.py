@@ -40,7 +40,7 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     tells the error an op adds from the error it inherits (see qcheck.compare.rewire).
     """
     # Here, not at the top: the QC7xx rules import this package, and `qcheck verify` loads them without
-    # needing multiprocessing, hashlib or the calibration loaders.
+    # needing multiprocessing or the calibration loaders.
     from qcheck.compare.data import input_specs, open_samples
     from qcheck.compare.execute import run_local, run_ray
     from qcheck.compare.matching import pair_models
