@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from qcheck.compare.result import Comparison, LayerError
+from qcheck.compare.result import Comparison, LayerError, format_db
 from qcheck.compare.thresholds import Thresholds
 from qcheck.findings import MODEL, Location, Severity, Violation
 from qcheck.rules import Context, rule
@@ -22,10 +22,6 @@ def _at(model: Model, op: int, tensor: int) -> Location:
     t = sub.tensor(tensor)
     opcode = sub.operators[op].opcode if 0 <= op < len(sub.operators) else None
     return Location(0, op if op >= 0 else None, opcode, tensor, t.name if t else None)
-
-
-def _db(value: float) -> str:
-    return f"{value:.1f} dB" if math.isfinite(value) else ("exact" if value > 0 else "-inf dB")
 
 
 def _scale(layer: LayerError) -> str:
@@ -61,7 +57,7 @@ def output_sqnr_low(model: Model, ctx: Context) -> Iterator[Violation]:
     for out in comparison.outputs:
         if out.sqnr_db < bounds.min_output_sqnr:
             yield Violation(_at(model, out.op, out.quant_tensor),
-                            f"output {out.name!r} has an SQNR of {_db(out.sqnr_db)} against the float model over "
+                            f"output {out.name!r} has an SQNR of {format_db(out.sqnr_db)} against the float model over "
                             f"{comparison.samples} samples (bound {bounds.min_output_sqnr:g} dB): MSE {out.mse:.4g}, "
                             f"largest error {out.max_abs:.4g}" + (f", cosine {out.cosine:.4f}" if out.cosine is not None else ""))
 
@@ -99,7 +95,7 @@ def layer_error_dominant(model: Model, ctx: Context) -> Iterator[Violation]:
             steps = f", {layer.rmse_over_scale:.2f} scale steps rms" if layer.rmse_over_scale is not None else ""
             yield Violation(_at(model, layer.op, layer.tensor),
                             f"{layer.opcode} writing {layer.name!r} ({_scale(layer)}) adds {layer.share:.0%} of the model's "
-                            f"quantization error by itself: its own SQNR is {_db(layer.sqnr_db)}{steps}")
+                            f"quantization error by itself: its own SQNR is {format_db(layer.sqnr_db)}{steps}")
 
 
 @rule("QC703", "fail-if", needs_comparison=True)
@@ -138,7 +134,7 @@ def channel_scale_error(model: Model, ctx: Context) -> Iterator[Violation]:
     """One output channel of a per-channel op carries most of its error, and its weight scale stands out.
 
     ## What it checks
-    For ops with per-channel weights (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV),
+    For ops with per-channel weights (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV, CONV_3D),
     the op's own error summed per output channel. A WARNING when one channel holds more than half of
     it, the op's error is beyond rounding (as QC702 tells it), and that channel's weight
     scale is more than 2x away from the median channel's.
@@ -165,7 +161,7 @@ def channel_scale_error(model: Model, ctx: Context) -> Iterator[Violation]:
         if not 0.5 <= ratio <= 2:
             yield Violation(_at(model, layer.op, layer.tensor),
                             f"channel {ch.channel} of {layer.opcode} writing {layer.name!r} carries {ch.share:.0%} of its error "
-                            f"(channel SQNR {_db(ch.sqnr_db)}); its weight scale {ch.weight_scale:.6g} is {ratio:.3g}x the "
+                            f"(channel SQNR {format_db(ch.sqnr_db)}); its weight scale {ch.weight_scale:.6g} is {ratio:.3g}x the "
                             f"median channel's {ch.median_scale:.6g}")
 
 

@@ -82,14 +82,15 @@ def run_compare(args: argparse.Namespace, registry: Registry) -> int:
     samples = args.samples if args.samples is not None or args.data != RANDOM else DEFAULT_SAMPLES
     if args.data == RANDOM:
         print(RANDOM_WARNING, file=sys.stderr)
+    # The configuration file's selection, severities, ignores and fail-on apply to the QC7xx findings too;
+    # resolved first, so that a bad file or code fails before the models run.
+    resolved = configure.resolve(argparse.Namespace(
+        select=args.select, extend_select=None, ignore=args.ignore, fail_on=args.fail_on, expect=None, target=None, format=None,
+        jobs=None, baseline=None, config=args.config, isolated=args.isolated), registry)
     started = time.perf_counter()
     with progress_bar(samples, label="comparing") as advance:
         result = compare(args.float_model, args.quant_model, args.data, samples=samples, jobs=jobs, ray=args.ray is not None,
                          ray_address=args.ray or None, preprocess=args.preprocess, timeout=args.timeout, progress=advance)
-    # The configuration file's selection, severities, ignores and fail-on apply to the QC7xx findings too.
-    resolved = configure.resolve(argparse.Namespace(
-        select=args.select, extend_select=None, ignore=args.ignore, fail_on=args.fail_on, expect=None, target=None, format=None,
-        jobs=None, baseline=None, config=args.config, isolated=args.isolated), registry)
     report = compare_report(load(args.quant_model), registry, (result, thresholds), args.quant_model, resolved.settings)
     status = Tally.of([report]).exit_status(resolved.fail_on)
     if args.format == "json":

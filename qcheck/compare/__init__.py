@@ -66,7 +66,7 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
     else:
         sums = run_local(plan, source, jobs, zero, tick)
         runner = f"local (-j {jobs})"
-    tensors = tensor_metrics(fm, qm, plan, matched, sums)
+    tensors = tensor_metrics(fm, qm, matched, sums)
     layers = layer_errors(qm, plan, sums, tensors)
     worst, keep = rank(layers)
     by_index = {w.op: w for w in worst}
@@ -75,10 +75,10 @@ def compare(float_path: str | os.PathLike[str], quant_path: str | os.PathLike[st
         str(float_path), str(quant_path), source.label, source.random, sums.samples, runner, tensors,
         tuple(by_index[x.op] for x in layers), worst, model_outputs(tensors, fm, qm),
         tuple(fs.tensors[i].name for i in matched.unmatched_float), tuple(qs.tensors[i].name for i in matched.unmatched_quant), keep,
-        notes(fm, qm, source, sums.layerwise_error, len(layers)))
+        notes(fm, qm, source, sums.layerwise_error, len(layers), len(matched.pairs) - len(tensors)))
 
 
-def notes(fm: Model, qm: Model, source: Samples, layerwise_error: str, measured: int) -> tuple[str, ...]:
+def notes(fm: Model, qm: Model, source: Samples, layerwise_error: str, measured: int, dropped: int) -> tuple[str, ...]:
     """What the numbers do not cover, in plain words."""
     out = []
     if source.random:
@@ -89,7 +89,9 @@ def notes(fm: Model, qm: Model, source: Samples, layerwise_error: str, measured:
         out.append(f"the ops' own errors are not measured: the layer-wise copy of the float model does not run ({layerwise_error})")
     # DEQUANTIZE adds no error of its own (it is exact): only the others count as unmeasured.
     ops = sum(1 for op in qm.subgraphs[0].operators if op.opcode != "DEQUANTIZE")
-    if ops > measured:
+    if dropped:
+        out.append(f"{dropped} matched activation(s) had different sizes in the two models at run time and were not compared")
+    if ops > measured and not layerwise_error:
         out.append(f"{ops - measured} of {ops} ops of the quantized model (DEQUANTIZE aside) have no own-error measurement: "
                    "no float op of the same type reading the same inputs (ops the converter replaced or fused, ops with state)")
     weights = sum(1 for t in fm.subgraphs[0].tensors if fm.is_constant(t) and t.dtype in ("INT8", "UINT8", "INT4"))

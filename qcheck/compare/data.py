@@ -1,4 +1,4 @@
-"""Comparison samples, read lazily by index: memory stays flat however many samples a comparison runs."""
+"""Comparison samples, read by index when a shard needs them: random, memory-mapped .npy and images stay flat in memory."""
 
 from __future__ import annotations
 
@@ -86,6 +86,10 @@ class Samples:
                 a = np.asarray((self.arrays or {})[spec.name][i * per : (i + 1) * per])
                 if a.dtype.kind == "f" and not np.isfinite(a).all():
                     raise UsageError(f"sample {i} for {spec.describe()} from {self.label} contains NaN or infinity")
+                if a.dtype.kind in "iu" and a.size and np.dtype(spec.dtype).kind in "iu":
+                    info = np.iinfo(spec.dtype)
+                    if a.min() < info.min or a.max() > info.max:
+                        raise UsageError(f"sample {i} for {spec.describe()} from {self.label} has values outside {spec.dtype}")
             a = a.astype(spec.dtype, copy=False)
             out.append(a if spec.shape else a.reshape(()))
         return out
@@ -113,7 +117,7 @@ def open_samples(value: str | os.PathLike[str], inputs: Sequence[InputSpec], *, 
         raise UsageError(f"unknown --preprocess {preprocess!r} (choose from: {', '.join(PREPROCESS)})")
     if not inputs:
         raise UsageError("the float model has no inputs to feed")
-    per = max(1, *(s.shape[0] or 1 for s in inputs if s.shape))
+    per = max([1, *(s.shape[0] or 1 for s in inputs if s.shape)])
     if value == RANDOM:
         unknown = [s for s in inputs if any(d is None for d in s.shape[1:])]
         if unknown:
@@ -131,9 +135,9 @@ def open_samples(value: str | os.PathLike[str], inputs: Sequence[InputSpec], *, 
                        files=files, preprocess=preprocess, seed=seed)
     if not path.exists():
         raise UsageError(f"comparison data {path} not found")
-    arrays = match_arrays(load_arrays(path), inputs)
+    arrays = match_arrays(load_arrays(path), inputs, "comparison")
     for spec in inputs:
-        check_array(arrays[spec.name], spec, str(path))
+        check_array(arrays[spec.name], spec, str(path), "comparison")
     sizes = {len(arrays[s.name]) for s in inputs}
     if len(sizes) != 1:
         raise UsageError(f"the arrays of {path} have different sample counts: {sorted(sizes)}")

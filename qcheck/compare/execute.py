@@ -7,12 +7,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from typing import Any
 
 from qcheck.compare.data import Samples
 from qcheck.compare.stats import Sums
 from qcheck.compare.worker import Plan, run_shard
+from qcheck.convert.capture import captured_output, one_line
 from qcheck.errors import QcheckError, UsageError
 
 # Samples per task. Fixed, never derived from -j: local runs, any -j and Ray then add the same partial
@@ -63,13 +63,18 @@ def run_local(plan: Plan, samples: Samples, jobs: int, zero: Sums, progress: Cal
         ctx = multiprocessing.get_context("fork")
         pending: deque[tuple[tuple[int, int], Future[Sums]]] = deque()
         todo = deque(shards(samples.count))
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
-            while todo or pending:
-                while todo and len(pending) < 2 * jobs:
-                    lo, hi = todo.popleft()
-                    pending.append(((lo, hi), pool.submit(_local_shard, samples.shard(lo, hi))))
-                (lo, hi), future = pending.popleft()
-                yield hi, _answer(future.result, lo, hi, plan.timeout)
+        workers = max(1, min(jobs, len(todo)))  # each worker builds three interpreters: no more than there is work for
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,)) as pool:
+            try:
+                while todo or pending:
+                    while todo and len(pending) < 2 * workers:
+                        lo, hi = todo.popleft()
+                        pending.append(((lo, hi), pool.submit(_local_shard, samples.shard(lo, hi))))
+                    (lo, hi), future = pending.popleft()
+                    yield hi, _answer(future.result, lo, hi, plan.timeout)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)  # a failed run does not wait for the shards queued behind
+                raise
 
     return _merged(results(), zero, progress)
 
@@ -83,7 +88,7 @@ def _answer(get: Callable[[], Sums], lo: int, hi: int, timeout: float) -> Sums:
         raise RuntimeFailure(f"an interpreter process died while running samples {lo}-{hi - 1} or others in flight with them "
                              f"(a crash, or no answer within {timeout:g} s per sample)") from None
     except (ValueError, RuntimeError) as e:
-        raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {' '.join(str(e).split())[:300]}") from None
+        raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {one_line(e)}") from None
 
 
 def _ray_shard(key: str, plan_ref: list[Any], batch: list[list[Any]]) -> Sums:
@@ -110,7 +115,7 @@ def run_ray(plan: Plan, samples: Samples, address: str | None, jobs: int, zero: 
     if started:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
         try:
-            with _quiet_stderr():  # Ray's C++ core logs every retry of a failed connection; one line says it below
+            with captured_output():  # Ray's C++ core logs every retry of a failed connection; one line says it below
                 ray.init(address=address, **options) if address else ray.init(num_cpus=jobs, **options)
         except (ConnectionError, RuntimeError, ValueError) as e:
             hint = " (a cluster with token authentication, the default since Ray 2.59, needs its token: RAY_AUTH_TOKEN, see " \
@@ -150,22 +155,6 @@ def _reachable(address: str) -> None:
         raise UsageError(f"cannot reach Ray at {address}: {e.strerror or e}") from None
 
 
-@contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    import os
-    import sys
-
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _ray_answer(ray: Any, ref: Any, lo: int, hi: int, timeout: float) -> Sums:
     try:
         result: Sums = ray.get(ref)
@@ -174,4 +163,9 @@ def _ray_answer(ray: Any, ref: Any, lo: int, hi: int, timeout: float) -> Sums:
         raise RuntimeFailure(f"a Ray worker died on samples {lo}-{hi - 1} (a crash, or no answer within {timeout:g} s per sample)") from None
     except ray.exceptions.RayTaskError as e:
         cause = e.cause if getattr(e, "cause", None) is not None else e
-        raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {' '.join(str(cause).split())[:300]}") from None
+        if isinstance(cause, ValueError):  # what the worker raises for an interpreter's refusal
+            raise RuntimeFailure(f"LiteRT could not run the models on samples {lo}-{hi - 1}: {one_line(cause)}") from None
+        raise RuntimeFailure(f"a Ray task failed on samples {lo}-{hi - 1} ({type(cause).__name__}: {one_line(cause)}); "
+                             "every Ray node needs qcheck and ai-edge-litert installed") from None
+    except ray.exceptions.RayError as e:  # out of memory, a node lost, an object lost: Ray's own failures
+        raise RuntimeFailure(f"Ray failed on samples {lo}-{hi - 1}: {type(e).__name__}: {one_line(e)}") from None

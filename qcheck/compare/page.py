@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import math
 from html import escape
 from typing import TextIO
 
-from qcheck.compare.result import Comparison
+from qcheck.compare.result import Comparison, format_db
 from qcheck.compare.view import WORST_SHOWN, keep_float_advice
 from qcheck.errors import UsageError
 from qcheck.reporting import Report
@@ -15,10 +14,6 @@ from qcheck.reporting import Report
 _STYLE = """body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .error{color:#b00}.warning{color:#a60}code{background:#f6f6f6;padding:1px 3px}figure{margin:0}"""
-
-
-def _db(x: float) -> str:
-    return f"{x:.1f} dB" if math.isfinite(x) else ("exact" if x > 0 else "-inf")
 
 
 def sqnr_plot(c: Comparison) -> str:
@@ -62,7 +57,7 @@ def html_page(c: Comparison, report: Report, out: TextIO) -> None:
     w("".join(f"<p>Note: {escape(n)}</p>" for n in c.notes))
     w("<h2>Model outputs</h2><table><tr><th>output<th>SQNR<th>MSE<th>max |error|<th>cosine<th>KL<th>top-1<th>top-5</tr>")
     for t in c.outputs:
-        cells = [_db(t.sqnr_db), f"{t.mse:.4g}", f"{t.max_abs:.4g}", *(f"{v:.4g}" if v is not None else "" for v in (t.cosine, t.kl, t.top1, t.top5))]
+        cells = [format_db(t.sqnr_db), f"{t.mse:.4g}", f"{t.max_abs:.4g}", *(f"{v:.4g}" if v is not None else "" for v in (t.cosine, t.kl, t.top1, t.top5))]
         w(f"<tr><td>{escape(t.name)}" + "".join(f"<td class=n>{x}" for x in cells) + "</tr>")
     w("</table><h2>SQNR along the graph</h2><figure>" + sqnr_plot(c) + "</figure>")
     w("<h2>Layers ranked by the error each adds by itself</h2><table><tr><th>rank<th>share<th>own SQNR<th>rmse/scale"
@@ -70,12 +65,12 @@ def html_page(c: Comparison, report: Report, out: TextIO) -> None:
     for i, x in enumerate(c.worst[:WORST_SHOWN]):
         ratio = f"{x.rmse_over_scale:.2f}" if x.rmse_over_scale is not None else ""
         chan = f"{x.channel.channel} ({x.channel.share:.0%})" if x.channel else ""
-        w(f"<tr><td class=n>{i + 1}<td class=n>{x.share:.1%}<td class=n>{_db(x.sqnr_db)}<td class=n>{ratio}<td>{x.op} {escape(x.opcode)}"
+        w(f"<tr><td class=n>{i + 1}<td class=n>{x.share:.1%}<td class=n>{format_db(x.sqnr_db)}<td class=n>{ratio}<td>{x.op} {escape(x.opcode)}"
           f"<td>{escape(x.name)}<td class=n>{'' if x.scale is None else f'{x.scale:.6g}'}<td>{chan}</tr>")
     w("</table>")
     advice = keep_float_advice(c)
     if advice:
-        w(f"<h2>Keep in float</h2><p>Keeping these ops in float removes {advice['recovers']:.0%} of the error introduced:</p>"
+        w(f"<h2>Keep in float</h2><p>These ops introduce {advice['recovers']:.0%} of the error; keeping them in float is expected to remove most of it:</p>"
           f"<p><code>{escape(advice['qcheck'])}</code></p><p><code>{escape(advice['tensorflow'])}</code></p>")
     w(f"<h2>Findings ({len(report.findings)})</h2><ul>")
     for f in report.findings:

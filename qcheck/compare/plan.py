@@ -98,11 +98,13 @@ def build_plan(fm: Model, qm: Model, float_bytes: bytes, quant_bytes: bytes, mat
     softmax = {op.outputs[0] for op in fs.operators if op.opcode == "SOFTMAX" and op.outputs}
     outputs = set(fs.outputs)
     probabilities = tuple(k for k, (ft, _) in enumerate(pairs) if ft in softmax)
+    # Top-k agreement only where the output is a class distribution: a softmax over rows of classes
+    # (a regression or box output has an argmax too, but it means nothing).
     classifiers = tuple(k for k, (ft, _) in enumerate(pairs)
-                        if ft in outputs and len(fs.tensors[ft].shape) == 2 and fs.tensors[ft].shape[-1] >= 2)
+                        if ft in outputs and ft in softmax and len(fs.tensors[ft].shape) == 2 and fs.tensors[ft].shape[-1] >= 2)
     needed = {qt for _, qt in pairs} | {p.quant_output for p in plans} | {qt for p in plans for _, qt in p.feeds}
     needed |= {p.reference for p in plans if p.in_quant_model}
-    import uuid  # (not at import time: see qcheck.compare.compare)
+    import uuid
 
     # Names this plan for the workers, which keep one plan's interpreters: one per comparison is enough.
     return Plan(uuid.uuid4().hex, float_bytes, quant_bytes, rewired, pairs, {t: qparams(qs, t) for t in sorted(needed)},

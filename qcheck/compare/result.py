@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,6 +12,15 @@ from qcheck.compare.plan import qparams
 from qcheck.compare.stats import LN, LR2, LSSE, SE, SF2, SFQ, SQ2, SSE, N, Sums
 from qcheck.compare.worker import Plan
 from qcheck.tflite.model import Model
+
+
+def _ratio(noise: float, signal: float) -> float:
+    return noise / signal if signal > 0 else (0.0 if noise == 0 else math.inf)
+
+
+def format_db(value: float) -> str:
+    """An SQNR as reports show it: "37.2 dB", "exact" (no error at all), "-inf dB" (no signal left)."""
+    return f"{value:.1f} dB" if math.isfinite(value) else ("exact" if value > 0 else "-inf dB")
 
 
 def _db(signal: float, noise: float) -> float:
@@ -43,10 +52,7 @@ class TensorMetrics:
     top1: float | None = None  # classifier outputs only
     top5: float | None = None
     nonfinite: int = 0  # elements left out of the metrics: NaN or infinite in either model
-
-    @property
-    def nsr(self) -> float:
-        return 10 ** (-self.sqnr_db / 10) if math.isfinite(self.sqnr_db) else (0.0 if self.sqnr_db > 0 else math.inf)
+    nsr: float = 0.0  # noise-to-signal ratio, sum (q-f)^2 / sum f^2 (what the layers' inherited error compares)
 
 
 @dataclass(frozen=True)
@@ -98,10 +104,9 @@ class Comparison:
     unmatched_quant: tuple[str, ...]
     keep_float: tuple[LayerError, ...]  # keeping these ops in float recovers most of the introduced error
     notes: tuple[str, ...] = ()  # what the numbers do not cover, and why
-    findings: tuple[object, ...] = field(default=())  # qcheck.findings.Finding, QC7xx (set by the engine)
 
 
-def tensor_metrics(fm: Model, qm: Model, plan: Plan, matched: Matched, sums: Sums) -> tuple[TensorMetrics, ...]:
+def tensor_metrics(fm: Model, qm: Model, matched: Matched, sums: Sums) -> tuple[TensorMetrics, ...]:
     fs, qs = fm.subgraphs[0], qm.subgraphs[0]
     out = []
     for k, pair in enumerate(matched.pairs):
@@ -118,7 +123,7 @@ def tensor_metrics(fm: Model, qm: Model, plan: Plan, matched: Matched, sums: Sum
             ft.name, qt.name, qt.index, ft.index, pair.how, qt.dtype, producer, qs.operators[producer].opcode if producer >= 0 else "input",
             int(n), row[SSE] / n, float(sums.tensor_max[k]), row[SE] / n, row[SFQ] / denominator if denominator else None,
             _db(row[SF2], row[SSE]), kl, sums.topk[k, 1] / rows if rows else None, sums.topk[k, 2] / rows if rows else None,
-            int(sums.tensor_nonfinite[k])))
+            int(sums.tensor_nonfinite[k]), _ratio(row[SSE], row[SF2])))
     return tuple(out)
 
 
@@ -136,7 +141,7 @@ def layer_errors(qm: Model, plan: Plan, sums: Sums, tensors: tuple[TensorMetrics
         qp = qparams(qs, lp.quant_output)
         scale = float(qp[0][0]) if qp else None
         mse = row[LSSE] / row[LN]
-        introduced = row[LSSE] / row[LR2] if row[LR2] > 0 else (0.0 if row[LSSE] == 0 else math.inf)
+        introduced = _ratio(row[LSSE], row[LR2])
         inherited = max((accumulated.get(i, 0.0) for i in op.inputs if i >= 0), default=0.0)
         channel = _worst_channel(qm, op.inputs, sums.channel_sse[k], sums.channel_r2[k])
         out.append(LayerError(op.index, op.opcode, t.index, t.name, float_names.get(t.index, t.name), t.dtype, scale, int(qp[1][0]) if qp else None, mse,
@@ -164,8 +169,16 @@ def rank(layers: tuple[LayerError, ...]) -> tuple[tuple[LayerError, ...], tuple[
     QUANTIZE and DEQUANTIZE, which keeping in float would not remove, and ops with 16-bit or float outputs:
     the way to keep ops in float (TensorFlow's denylisted_nodes, `convert --keep-float`) is for int8 models.
     """
+    infinite = [x for x in layers if not math.isfinite(x.introduced)]
     total = sum(x.introduced for x in layers if math.isfinite(x.introduced))
-    shared = [x if not total else _with_share(x, total) for x in layers]
+
+    def share(x: LayerError) -> float:
+        # Error without a finite measure (all signal lost) outweighs any finite one: such layers share it all.
+        if infinite:
+            return 1 / len(infinite) if not math.isfinite(x.introduced) else 0.0
+        return x.introduced / total if total else 0.0
+
+    shared = [replace(x, share=share(x)) for x in layers]
     worst = tuple(sorted(shared, key=lambda x: (-x.introduced if math.isfinite(x.introduced) else -math.inf, x.op)))
     keep: list[LayerError] = []
     held = 0.0
@@ -177,8 +190,3 @@ def rank(layers: tuple[LayerError, ...]) -> tuple[tuple[LayerError, ...], tuple[
             held += x.share
     return worst, tuple(keep)
 
-
-def _with_share(x: LayerError, total: float) -> LayerError:
-    from dataclasses import replace
-
-    return replace(x, share=x.introduced / total if math.isfinite(x.introduced) else 1.0)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from qcheck.compare.result import Comparison, LayerError, TensorMetrics
+from qcheck.compare.result import Comparison, LayerError, TensorMetrics, format_db
 from qcheck.reporting import JSON_SCHEMA_VERSION, Report
 
 WORST_SHOWN = 10
@@ -79,10 +79,6 @@ def comparison_data(c: Comparison, report: Report, exit_status: int, settings: M
     }
 
 
-def _db(x: float) -> str:
-    return f"{x:6.1f} dB" if math.isfinite(x) else ("    exact" if x > 0 else "  -inf dB")
-
-
 def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False, metrics: tuple[str, ...] = tuple(METRICS)) -> None:
     """Plain lines: the outputs, the worst layers with their share, the suggestion, the findings."""
     w = out.write
@@ -99,17 +95,17 @@ def console(c: Comparison, report: Report, out: TextIO, *, quiet: bool = False, 
             for m in metrics:
                 value = getattr(t, METRICS[m])
                 if value is not None:
-                    shown.append(f"{labels[m]} {_db(value).strip() if m == 'sqnr' else f'{value:.4g}'}")
+                    shown.append(f"{labels[m]} {format_db(value) if m == 'sqnr' else f'{value:.4g}'}")
             w(f"output {t.name}: {', '.join(shown)}\n")
         w(f"layers ranked by the error each adds by itself ({len(c.layers)} measured):\n")
         w("  rank  share   own SQNR  rmse/scale  op                        tensor\n")
         for i, x in enumerate(c.worst[:WORST_SHOWN]):
             ratio = f"{x.rmse_over_scale:10.2f}" if x.rmse_over_scale is not None else "         -"
             chan = f" (channel {x.channel.channel}: {x.channel.share:.0%})" if x.channel and x.channel.share > 0.5 else ""
-            w(f"  {i + 1:4d}  {x.share:5.0%}  {_db(x.sqnr_db)}  {ratio}  {x.op:4d} {x.opcode:<20} {x.name}{chan}\n")
+            w(f"  {i + 1:4d}  {x.share:5.0%}  {format_db(x.sqnr_db):>9}  {ratio}  {x.op:4d} {x.opcode:<20} {x.name}{chan}\n")
         advice = keep_float_advice(c)
         if advice:
-            w(f"keep in float to remove {advice['recovers']:.0%} of the introduced error: {', '.join(x.name for x in c.keep_float)}\n")
+            w(f"keep in float: {', '.join(x.float_name for x in c.keep_float)} (they introduce {advice['recovers']:.0%} of the error)\n")
             w(f"  {advice['qcheck']}\n")
         if c.unmatched_float or c.unmatched_quant:
             w(f"not matched: {len(c.unmatched_float)} float and {len(c.unmatched_quant)} quantized activations\n")

@@ -14,6 +14,7 @@ def measure(results: Sequence[ConvertResult], data: str | os.PathLike[str], *, s
             preprocess: str = "unit") -> None:
     """Set `accuracy` on each quantized result: its outputs' SQNR (the worst one) and top-1 agreement with float32."""
     from qcheck.compare import compare
+    from qcheck.compare.execute import RuntimeFailure
 
     base = next((r for r in results if r.baseline and r.output is not None), None)
     if base is None or base.output is None:
@@ -21,7 +22,11 @@ def measure(results: Sequence[ConvertResult], data: str | os.PathLike[str], *, s
     for r in results:
         if r.output is None or r is base:
             continue
-        c = compare(base.output, r.output, data, samples=samples, jobs=jobs, preprocess=preprocess)
+        try:
+            c = compare(base.output, r.output, data, samples=samples, jobs=jobs, preprocess=preprocess)
+        except RuntimeFailure as e:  # this output does not run in LiteRT: the others are still measured
+            r.accuracy = {"error": str(e)}
+            continue
         sqnr = min((t.sqnr_db for t in c.outputs), default=math.nan)
         top1 = [t.top1 for t in c.outputs if t.top1 is not None]
         r.accuracy = {"output_sqnr_db": sqnr if math.isfinite(sqnr) else None, "exact": sqnr == math.inf,

@@ -132,7 +132,7 @@ def load_arrays(path: Path) -> dict[str, Any]:
     raise UsageError(f"calibration data {path} is not a .npy or .npz file, an image folder, or 'random'")
 
 
-def match_arrays(arrays: Mapping[str, Any], inputs: Sequence[InputSpec]) -> dict[str, Any]:
+def match_arrays(arrays: Mapping[str, Any], inputs: Sequence[InputSpec], role: str = "calibration") -> dict[str, Any]:
     """Arrays by input name; a lone array goes to a lone input whatever its name."""
     names = [s.name for s in inputs]
     if len(inputs) == 1 and len(arrays) == 1:
@@ -143,31 +143,31 @@ def match_arrays(arrays: Mapping[str, Any], inputs: Sequence[InputSpec]) -> dict
     extra = [k for k in arrays if k not in names]
     if missing or extra:
         raise UsageError(
-            f"calibration arrays ({', '.join(arrays) or 'none'}) do not match the model's inputs ({', '.join(names)})"
+            f"{role} arrays ({', '.join(arrays) or 'none'}) do not match the model's inputs ({', '.join(names)})"
             + (f": missing {', '.join(missing)}" if missing else "")
             + (f"; unknown {', '.join(extra)}" if extra else "")
         )
     return {n: arrays[n] for n in names}
 
 
-def check_array(arr: Any, spec: InputSpec, label: str) -> None:
+def check_array(arr: Any, spec: InputSpec, label: str, role: str = "calibration") -> None:
     """Raise a one-line UsageError unless `arr` is N samples of `spec`'s shape in a compatible dtype."""
     arr_shape = tuple(getattr(arr, "shape", ()))
     want = (None, *spec.shape[1:]) if spec.shape else (None,)
     fits = len(arr_shape) == len(want) and all(w is None or a == w for a, w in zip(arr_shape[1:], want[1:], strict=True))
     if not fits:
         raise UsageError(
-            f"calibration array {_shape(arr_shape)} from {label} does not fit {spec.describe()}: "
+            f"{role} array {_shape(arr_shape)} from {label} does not fit {spec.describe()}: "
             f"expected shape {_shape(want)}, i.e. samples along the first axis"
         )
     want_kind, got = np.dtype(spec.dtype).kind, np.dtype(arr.dtype)
     if want_kind == "f" and got.kind != "f":
         raise UsageError(
-            f"calibration array from {label} is {got.name} but {spec.describe()} takes floats: "
+            f"{role} array from {label} is {got.name} but {spec.describe()} takes floats: "
             "convert it to the model's input range first (image folders: see --preprocess)"
         )
     if want_kind in "iub" and got.kind not in "iub":
-        raise UsageError(f"calibration array from {label} is {got.name} but {spec.describe()} takes integers")
+        raise UsageError(f"{role} array from {label} is {got.name} but {spec.describe()} takes integers")
 
 
 def _batch(data: Mapping[str, Any], inputs: Sequence[InputSpec], samples: int, label: str) -> CalibrationData:

@@ -80,6 +80,8 @@ def _size(n: int) -> str:
 
 def _accuracy(r: ConvertResult) -> tuple[str, str]:
     a = r.accuracy or {}
+    if "error" in a:
+        return "does not run", "-"
     sqnr, top1 = a.get("output_sqnr_db"), a.get("top1_agreement")
     shown = "reference" if r.baseline else ("exact" if a.get("exact") else "-" if not isinstance(sqnr, float) else f"{sqnr:.1f} dB")
     return shown, f"{top1:.1%}" if isinstance(top1, float) else "-"
