@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from qcheck.compare.matching import Layer
-from qcheck.errors import UsageError
+from qcheck.tflite.rewrite import rewrite
 
 
 def layerwise_model(float_bytes: bytes, layers: Sequence[Layer]) -> tuple[bytes, dict[tuple[int, int], int]]:
@@ -17,36 +18,30 @@ def layerwise_model(float_bytes: bytes, layers: Sequence[Layer]) -> tuple[bytes,
     with its NumericVerify ops (debugger.py, layer-wise mode), built here from the two .tflite files alone.
     Returns the model and, per (float op, input slot), the index of its new input tensor.
     """
-    try:
-        from ai_edge_litert import schema_py_generated as schema
-    except ImportError:
-        raise UsageError("qcheck compare runs the models with ai-edge-litert: pip install 'qcheck[runtimes]'") from None
-    import flatbuffers
-
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(float_bytes, 0))
-    sub = model.subgraphs[0]
     fresh: dict[tuple[int, int], int] = {}
-    inputs, outputs = list(sub.inputs), list(sub.outputs)
-    for layer in layers:
-        if layer.float_op < 0:
-            continue
-        op = sub.operators[layer.float_op]
-        op_inputs = list(op.inputs)
-        for slot, _ in layer.feeds:
-            source = sub.tensors[op_inputs[slot]]
-            t = schema.TensorT()
-            t.shape, t.shapeSignature, t.type = source.shape, source.shapeSignature, source.type
-            t.name = f"qcheck-layerwise/{layer.float_op}/{slot}".encode()
-            t.buffer = 0  # buffer 0 is the schema's empty sentinel
-            sub.tensors.append(t)
-            fresh[(layer.float_op, slot)] = len(sub.tensors) - 1
-            op_inputs[slot] = len(sub.tensors) - 1
-            inputs.append(len(sub.tensors) - 1)
-        op.inputs = op_inputs
-        # An output nothing reads any more: a delegate would compute it inside its partition and never write it back.
-        outputs += [t for t in op.outputs[:1] if t not in outputs]
-    sub.inputs, sub.outputs = inputs, outputs
-    model.signatureDefs = []  # the signatures name the original inputs only; the interpreter reads sub.inputs
-    builder = flatbuffers.Builder(max(1024, len(float_bytes) + 4096))
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output()), fresh
+
+    def edit(model: Any, schema: Any) -> None:
+        sub = model.subgraphs[0]
+        inputs, outputs = list(sub.inputs), list(sub.outputs)
+        for layer in layers:
+            if layer.float_op < 0:
+                continue
+            op = sub.operators[layer.float_op]
+            op_inputs = list(op.inputs)
+            for slot, _ in layer.feeds:
+                source = sub.tensors[op_inputs[slot]]
+                t = schema.TensorT()
+                t.shape, t.shapeSignature, t.type = source.shape, source.shapeSignature, source.type
+                t.name = f"qcheck-layerwise/{layer.float_op}/{slot}".encode()
+                t.buffer = 0  # buffer 0 is the schema's empty sentinel
+                sub.tensors.append(t)
+                fresh[(layer.float_op, slot)] = len(sub.tensors) - 1
+                op_inputs[slot] = len(sub.tensors) - 1
+                inputs.append(len(sub.tensors) - 1)
+            op.inputs = op_inputs
+            # An output nothing reads any more: a delegate would compute it inside its partition and never write it back.
+            outputs += [t for t in op.outputs[:1] if t not in outputs]
+        sub.inputs, sub.outputs = inputs, outputs
+        model.signatureDefs = []  # the signatures name the original inputs only; the interpreter reads sub.inputs
+
+    return rewrite(float_bytes, edit), fresh

@@ -65,14 +65,9 @@ def resnet_pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def rewrite(src: Path, dst: Path, edit) -> str:  # type: ignore[no-untyped-def]
-    """Copy a model through ai_edge_litert's schema object API with `edit(subgraph)` applied; returns what edit returns."""
-    import flatbuffers
-    from ai_edge_litert import schema_py_generated as schema
+    """Copy a model with `edit(subgraph 0)` applied (qcheck.tflite.rewrite); returns what edit returns, as text."""
+    from qcheck.tflite.rewrite import rewrite as rewrite_model
 
-    buf = bytearray(src.read_bytes())
-    m = schema.ModelT.InitFromObj(schema.Model.GetRootAs(buf, 0))
-    result = edit(m.subgraphs[0])
-    b = flatbuffers.Builder(1024)
-    b.Finish(m.Pack(b), file_identifier=b"TFL3")
-    dst.write_bytes(bytes(b.Output()))
-    return str(result)
+    result: list[object] = []
+    dst.write_bytes(rewrite_model(src.read_bytes(), lambda model, schema: result.append(edit(model.subgraphs[0]))))
+    return str(result[0])
