@@ -13,6 +13,7 @@ import numpy as np
 from qcheck.convert.calibration import (
     InputSpec,
     check_array,
+    check_values,
     image_files,
     image_input,
     load_arrays,
@@ -84,12 +85,7 @@ class Samples:
                 a = np.stack([read_image(p, spec, self.preprocess) for p in self.files[i * per : (i + 1) * per]])
             else:
                 a = np.asarray((self.arrays or {})[spec.name][i * per : (i + 1) * per])
-                if a.dtype.kind == "f" and not np.isfinite(a).all():
-                    raise UsageError(f"sample {i} for {spec.describe()} from {self.label} contains NaN or infinity")
-                if a.dtype.kind in "iu" and a.size and np.dtype(spec.dtype).kind in "iu":
-                    info = np.iinfo(spec.dtype)
-                    if a.min() < info.min or a.max() > info.max:
-                        raise UsageError(f"sample {i} for {spec.describe()} from {self.label} has values outside {spec.dtype}")
+                check_values(a, spec, f"sample {i} for {spec.describe()} from {self.label}")
             a = a.astype(spec.dtype, copy=False)
             out.append(a if spec.shape else a.reshape(()))
         return out

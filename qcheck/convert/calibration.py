@@ -187,16 +187,21 @@ def _batch(data: Mapping[str, Any], inputs: Sequence[InputSpec], samples: int, l
         batch = {}
         for s in inputs:
             a = np.asarray(data[s.name][i * per : (i + 1) * per])
-            if a.dtype.kind == "f" and not np.isfinite(a).all():
-                raise UsageError(f"calibration sample {i} for {s.describe()} from {label} contains NaN or infinity")
-            if a.dtype.kind in "iu" and a.size and np.dtype(s.dtype).kind in "iu":
-                info = np.iinfo(s.dtype)
-                if a.min() < info.min or a.max() > info.max:
-                    raise UsageError(f"calibration sample {i} for {s.describe()} from {label} has values outside {s.dtype}")
+            check_values(a, s, f"calibration sample {i} for {s.describe()} from {label}")
             a = a.astype(s.dtype, copy=False)
             batch[s.name] = a if s.shape else a.reshape(())
         batches.append(batch)
     return CalibrationData(tuple(inputs), tuple(batches), f"{count} sample{'s' * (count != 1)} from {label}")
+
+
+def check_values(a: np.ndarray, spec: InputSpec, where: str) -> None:
+    """NaN or infinity in a float sample, values an integer input's type cannot hold: one line naming `where`."""
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise UsageError(f"{where} contains NaN or infinity")
+    if a.dtype.kind in "iu" and a.size and np.dtype(spec.dtype).kind in "iu":
+        info = np.iinfo(spec.dtype)
+        if a.min() < info.min or a.max() > info.max:
+            raise UsageError(f"{where} has values outside {spec.dtype}")
 
 
 def random_samples(spec: InputSpec, samples: int, seed: int) -> np.ndarray:
