@@ -58,10 +58,8 @@ class Sums:
         self.layerwise_error = self.layerwise_error or other.layerwise_error
 
     def add_tensor(self, k: int, f: np.ndarray, q: np.ndarray) -> None:
-        err, total, dropped = _difference(f, q)
-        if dropped:
-            f, q, _ = _finite(f, q)
-            self.tensor_nonfinite[k] += dropped
+        f, q, err, total, dropped = _difference(f, q)
+        self.tensor_nonfinite[k] += dropped
         row = self.tensor[k]
         row[N] += f.size - dropped
         ff, qq, ee = _dot(f, f), _dot(q, q), _dot(err, err)
@@ -75,10 +73,8 @@ class Sums:
             self.tensor_max[k] = max(self.tensor_max[k], float(err.max()), -float(err.min()))
 
     def add_layer(self, k: int, ref: np.ndarray, q: np.ndarray) -> None:
-        err, total, dropped = _difference(ref, q)
-        if dropped:
-            ref, q, _ = _finite(ref, q)
-            self.layer_nonfinite[k] += dropped
+        ref, q, err, total, dropped = _difference(ref, q)
+        self.layer_nonfinite[k] += dropped
         row = self.layer[k]
         row[LN] += ref.size - dropped
         row[LSE] += total
@@ -133,15 +129,15 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a.ravel(), b.ravel()))
 
 
-def _difference(f: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, float, int]:
-    """q - f, its sum, and how many elements are NaN or infinite on either side (then zeroed in the difference).
+def _difference(f: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """Both sides, q - f, its sum, and how many elements are NaN or infinite on either side (then zeroed in all three).
 
     Any such element shows in the difference, whose sum is then not finite: the common case costs no extra pass.
     """
     err = q - f
     total = float(err.sum())
     if np.isfinite(total):
-        return err, total, 0
+        return f, q, err, total, 0
     f, q, dropped = _finite(f, q)
     err = q - f
-    return err, float(err.sum()), dropped
+    return f, q, err, float(err.sum()), dropped

@@ -114,13 +114,18 @@ def _interpreters(plan: Plan) -> tuple[Any, Any, Any]:
     return _STATE["f"], _STATE["q"], _STATE["l"]
 
 
+def _refused(role: str, e: BaseException) -> ValueError:
+    """An interpreter's refusal on one line, naming which of the three models it was."""
+    return ValueError(f"the {role} model: {' '.join(str(e).split())}")
+
+
 def _ready(content: bytes, role: str) -> Any:
     try:
         it = _interpreter(content)
         it.allocate_tensors()
         return it
     except (ValueError, RuntimeError) as e:
-        raise ValueError(f"the {role} model: {' '.join(str(e).split())}") from None
+        raise _refused(role, e) from None
 
 
 def _feed(it: Any, indices: Sequence[int], arrays: Sequence[np.ndarray]) -> None:
@@ -154,7 +159,7 @@ def _run(it: Any, role: str, indices: Sequence[int], arrays: Sequence[np.ndarray
         _feed(it, indices, arrays)
         it.invoke()
     except (ValueError, RuntimeError) as e:
-        raise ValueError(f"the {role} model: {' '.join(str(e).split())}") from None
+        raise _refused(role, e) from None
 
 
 def run_shard(plan: Plan, batch: Sequence[Sequence[np.ndarray]]) -> Sums:
